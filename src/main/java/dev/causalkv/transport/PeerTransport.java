@@ -120,6 +120,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     JsonObject body = new JsonObject();
     body.addProperty("from", replica.nodeId());
     body.add("applied", Json.encode(replica.meta().applied()));
+    body.add("seen", Json.encode(replica.seen()));
     body.add("view", Json.encode(replica.view()));
     body.addProperty("waitMs", waitMillis);
     Request.Builder b = new Request.Builder()
