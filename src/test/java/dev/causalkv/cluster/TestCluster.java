@@ -32,7 +32,12 @@ final class TestCluster implements AutoCloseable {
 
   /** Starts one node with the given view (it adds itself if missing), as a new container would. */
   Node startNode(String id, List<String> view) {
+    return startNode(id, view, Map.of());
+  }
+
+  Node startNode(String id, List<String> view, Map<String, String> nodeEnv) {
     Map<String, String> env = new HashMap<>(extraEnv);
+    env.putAll(nodeEnv);
     env.put("IP_PORT", id);
     env.put("VIEW", String.join(",", view));
     env.put("PORT", id.substring(id.indexOf(':') + 1));
