@@ -155,11 +155,11 @@ class ReplicaTest {
   void pullAnswerIsTheCompleteDeltaWithMarks() {
     Replica a = open("A");
     Replica b = open("B");
-    assertFalse(b.hasNewsFor(a.meta().applied()));
+    assertFalse(b.hasNewsFor(a.meta().applied(), a.seen()));
     Replica.Write w1 = b.write("k", "1", VectorClock.EMPTY, 1);
     b.write("k", "2", VectorClock.EMPTY, 2); // supersedes w1: it drops out of B's log
     b.write("l", "3", VectorClock.EMPTY, 3);
-    assertTrue(b.hasNewsFor(a.meta().applied()));
+    assertTrue(b.hasNewsFor(a.meta().applied(), a.seen()));
     Replica.PullAnswer ans = b.answerPull(VectorClock.EMPTY);
     List<Version> vs = new ArrayList<>();
     ans.delta().forEachRemaining(vs::add);
@@ -168,7 +168,7 @@ class ReplicaTest {
     assertEquals(vc("B#1", 3), ans.marks());
     pull(a, b);
     assertEquals(vc("B#1", 3), a.meta().applied());
-    assertFalse(b.hasNewsFor(a.meta().applied()));
+    assertFalse(b.hasNewsFor(a.meta().applied(), a.seen()));
     assertEquals("2", a.read("k", VectorClock.EMPTY).siblings().visible().value());
     assertTrue(a.read("k", w1.version().vc()).covered());
     // the delta from a later position holds only what is newer

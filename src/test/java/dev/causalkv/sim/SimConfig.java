@@ -42,6 +42,16 @@ record SimConfig(
     ONE_VERSION_PER_ORIGIN
   }
 
+  /** Whether the run removes a node: {@code -Dsim.membership=always|never}, else one run in three. */
+  private static boolean membership(SplittableRandom r) {
+    boolean coin = r.nextInt(3) == 0;
+    return switch (System.getProperty("sim.membership", "random")) {
+      case "always" -> true;
+      case "never" -> false;
+      default -> coin;
+    };
+  }
+
   static SimConfig random(long seed, Set<Bug> bugs) {
     SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
     int nodes = 3 + r.nextInt(3);
@@ -64,7 +74,7 @@ record SimConfig(
         r.nextDouble(),
         1_000,
         100 + r.nextInt(1_000),
-        r.nextInt(3) == 0,
+        membership(r),
         bugs.isEmpty() ? EnumSet.noneOf(Bug.class) : EnumSet.copyOf(bugs));
   }
 }

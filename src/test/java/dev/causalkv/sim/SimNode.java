@@ -31,7 +31,7 @@ import java.util.TreeMap;
 final class SimNode {
 
   /** A pull request on the wire. */
-  record PullRequest(long reqId, String from, VectorClock since, ViewState view) {}
+  record PullRequest(long reqId, String from, VectorClock since, VectorClock seen, ViewState view) {}
 
   /** One frame of a streamed answer; the last one carries the marks and the version count. */
   record Frame(long streamId, long reqId, int index, List<Version> versions, ViewState view, boolean last, VectorClock marks, long count) {}
@@ -76,7 +76,7 @@ final class SimNode {
   private void recheck() {
     recheckQueued = false;
     for (PullRequest r : new ArrayList<>(heldPulls)) {
-      if (heldPulls.contains(r) && replica.hasNewsFor(r.since())) {
+      if (heldPulls.contains(r) && replica.hasNewsFor(r.since(), r.seen())) {
         heldPulls.remove(r);
         answer(r);
       }
@@ -115,7 +115,7 @@ final class SimNode {
       return;
     }
     replica.mergeView(req.view());
-    if (replica.hasNewsFor(req.since())) {
+    if (replica.hasNewsFor(req.since(), req.seen())) {
       answer(req);
     } else {
       heldPulls.add(req);
@@ -199,7 +199,7 @@ final class SimNode {
       if (stopped || current >= 0) return;
       long reqId = sim.nextId();
       current = reqId;
-      PullRequest req = new PullRequest(reqId, id, replica.meta().applied(), replica.view());
+      PullRequest req = new PullRequest(reqId, id, replica.meta().applied(), replica.seen(), replica.view());
       sim.net.send(id, peer, () -> sim.node(peer).onPullRequest(req));
       // the HTTP read timeout: hold time plus slack for a slow network
       sim.loop.after(sim.cfg.holdMillis() + 3_000, () -> {
