@@ -27,6 +27,7 @@ record SimConfig(
     double hopRate,
     long causalWaitMillis,
     long holdMillis,
+    int crashes,
     boolean membership,
     Set<Bug> bugs) {
 
@@ -73,7 +74,8 @@ record SimConfig(
         r.nextDouble() * 0.002,
         r.nextDouble(),
         1_000,
-        100 + r.nextInt(1_000),
+        r.nextInt(8) == 0 ? 15_000 : 100 + r.nextInt(1_000),
+        r.nextInt(3) == 0 ? 1 + r.nextInt(3) : 0,
         membership(r),
         bugs.isEmpty() ? EnumSet.noneOf(Bug.class) : EnumSet.copyOf(bugs));
   }

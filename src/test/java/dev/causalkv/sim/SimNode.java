@@ -40,10 +40,19 @@ final class SimNode {
   interface Parked {
     /** Tries to finish; true when done. */
     boolean retry();
+
+    /** The node crashed under the request: the client sees the connection reset. */
+    void abort();
   }
 
   final String id;
-  final Replica replica;
+  Replica replica;
+  private final InMemoryStore store = InMemoryStore.create();
+  private final List<String> initialView;
+  /** Crashed and not yet restarted: receives nothing, serves nothing. */
+  boolean down;
+  /** Incarnation of the process; answers streamed by an earlier one break off with it. */
+  private int generation;
   private final Simulation sim;
   long skewMillis;
   private final Map<String, Puller> pullers = new TreeMap<>();
@@ -58,7 +67,8 @@ final class SimNode {
     this.sim = sim;
     this.id = id;
     this.skewMillis = skewMillis;
-    this.replica = Replica.open(InMemoryStore.create(), id, view, () -> "1", this::onChange);
+    this.initialView = List.copyOf(view);
+    this.replica = Replica.open(store, id, view, () -> "1", this::onChange);
   }
 
   /** This node's wall clock: simulated time plus its skew (which may jump, also backwards). */
@@ -75,6 +85,7 @@ final class SimNode {
 
   private void recheck() {
     recheckQueued = false;
+    if (down) return;
     for (PullRequest r : new ArrayList<>(heldPulls)) {
       if (heldPulls.contains(r) && replica.hasNewsFor(r.since(), r.seen())) {
         heldPulls.remove(r);
@@ -109,6 +120,7 @@ final class SimNode {
   // ---------------------------------------------------------------- serving pulls
 
   void onPullRequest(PullRequest req) {
+    if (down) return;
     if (!replica.members().contains(req.from()) || req.from().equals(id)) {
       ViewState v = replica.view();
       sim.net.send(id, req.from(), () -> sim.node(req.from()).onRefused(id, req.reqId(), v));
@@ -150,15 +162,18 @@ final class SimNode {
       index++;
     } while (i < vs.size());
     SimNode to = sim.node(req.from());
+    int gen = generation;
     List<Runnable> deliveries = new ArrayList<>();
-    for (Frame f : frames) deliveries.add(() -> to.onFrame(id, f));
+    for (Frame f : frames) deliveries.add(() -> {
+      if (generation == gen) to.onFrame(id, f); // a crash of the sender cuts its streams
+    });
     sim.net.stream(id, req.from(), deliveries, () -> to.onBroken(id, streamId, req.reqId()));
   }
 
   // ---------------------------------------------------------------- pulling
 
   private void onFrame(String peer, Frame f) {
-    Puller p = pullers.get(peer);
+    Puller p = down ? null : pullers.get(peer);
     if (p != null) p.onFrame(f);
   }
 
@@ -168,6 +183,7 @@ final class SimNode {
   }
 
   private void onRefused(String peer, long reqId, ViewState view) {
+    if (down) return;
     replica.mergeView(view);
     Puller p = pullers.get(peer);
     if (p != null && p.current == reqId) p.fail();
@@ -256,7 +272,7 @@ final class SimNode {
   /** Drains {@code leaving} like PeerLink.drain: one complete pull, without waiting, if reachable. */
   boolean drain(String leaving) {
     SimNode n = sim.node(leaving);
-    if (n == null || !sim.net.connected(id, leaving)) return false;
+    if (n == null || n.down || down || !sim.net.connected(id, leaving)) return false;
     Replica.PullAnswer a = n.replica.answerPull(replica.meta().applied());
     List<Version> vs = new ArrayList<>();
     a.delta().forEachRemaining(vs::add);
@@ -267,9 +283,31 @@ final class SimNode {
 
   /** A pushed view (InternalApi.pushView): drain members this view removes, then merge it. */
   void onViewPush(ViewState view) {
+    if (down) return;
     for (String m : replica.members()) {
       if (!m.equals(id) && view.isRemoved(m) && !replica.view().isRemoved(m)) drain(m);
     }
     replica.mergeView(view);
+  }
+
+  // ---------------------------------------------------------------- crash and restart
+
+  /** kill -9: in-flight pulls, held pulls and parked client requests die with the process. */
+  void crash() {
+    down = true;
+    generation++;
+    for (Puller p : pullers.values()) p.stopped = true;
+    pullers.clear();
+    heldPulls.clear();
+    List<Parked> parked = new ArrayList<>(parkedOps);
+    parkedOps.clear();
+    for (Parked p : parked) p.abort();
+  }
+
+  /** Restart over the same (durable) store: the replica recovers its state and rejoins. */
+  void restart() {
+    replica = Replica.open(store, id, initialView, () -> "2", this::onChange);
+    down = false;
+    reconcilePullers();
   }
 }

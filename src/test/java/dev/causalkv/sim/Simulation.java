@@ -24,7 +24,7 @@ final class Simulation {
 
   /** The outcome of one run. */
   record Result(long seed, SimConfig cfg, List<CausalChecker.Anomaly> anomalies, int ops, int writes, int outOfDate,
-      long events, long simMillis, String report) {
+      long events, long simMillis, long convergeMillis, String report) {
     boolean ok() {
       return anomalies.isEmpty();
     }
@@ -129,7 +129,8 @@ final class Simulation {
     active = false;
     net.heal();
     event("heal: partitions and message faults off");
-    long deadline = loop.nowMillis() + QUIESCENCE_LIMIT_MILLIS;
+    long healedAt = loop.nowMillis();
+    long deadline = healedAt + QUIESCENCE_LIMIT_MILLIS;
     boolean[] converged = new boolean[1];
     while (loop.nowMillis() < deadline && !converged[0]) {
       loop.runUntil(loop.nowMillis() + CHECK_EVERY_MILLIS, () -> false);
@@ -144,7 +145,7 @@ final class Simulation {
       checker.converged(state);
     }
     return new Result(seed, cfg, checker.anomalies(), ops.size(), checker.writeCount(), outOfDate, loop.executed(),
-        loop.nowMillis(), report());
+        loop.nowMillis(), loop.nowMillis() - healedAt, report());
   }
 
   private List<SimNode> liveNodes() {
@@ -167,6 +168,7 @@ final class Simulation {
   private boolean replicasAgree() {
     TreeMap<String, Siblings> first = null;
     for (SimNode n : liveNodes()) {
+      if (n.down) return false;
       TreeMap<String, Siblings> s = snapshot(n);
       if (first == null) first = s;
       else if (!first.equals(s)) return false;
@@ -198,6 +200,21 @@ final class Simulation {
         event("clock of " + id + " jumps " + delta + "ms");
       });
     }
+    for (int c = 0; c < cfg.crashes(); c++) {
+      String id = ids.get(rnd.nextInt(ids.size()));
+      long t = rnd.nextLong(cfg.activeMillis());
+      long downMillis = 50 + rnd.nextLong(3_000);
+      loop.at(t, () -> {
+        SimNode n = nodes.get(id);
+        if (n.down || leaving.contains(id)) return;
+        n.crash();
+        event("crash of " + id + " for " + downMillis + "ms");
+        loop.after(downMillis, () -> {
+          n.restart();
+          event("restart of " + id);
+        });
+      });
+    }
     if (cfg.membership()) {
       String victim = ids.get(rnd.nextInt(ids.size()));
       loop.at(rnd.nextLong(cfg.activeMillis() / 2), () -> {
@@ -217,6 +234,11 @@ final class Simulation {
     SimNode v = nodes.get(victim);
     List<String> members = new ArrayList<>(v.replica.members());
     members.remove(victim);
+    members.removeIf(m -> nodes.get(m).down);
+    if (members.isEmpty()) {
+      loop.after(50, () -> tryRemove(victim));
+      return;
+    }
     SimNode coord = nodes.get(members.get(rnd.nextInt(members.size())));
     if (!v.parkedOps.isEmpty() || !coord.drain(victim)) {
       loop.after(50, () -> tryRemove(victim));
@@ -235,7 +257,8 @@ final class Simulation {
 
   private String pickNode(int session) {
     List<String> candidates = new ArrayList<>();
-    for (String id : nodes.keySet()) if (!leaving.contains(id)) candidates.add(id);
+    for (String id : nodes.keySet()) if (!leaving.contains(id) && !nodes.get(id).down) candidates.add(id);
+    if (candidates.isEmpty()) return null;
     if (lastNode[session] != null && candidates.contains(lastNode[session]) && rnd.nextDouble() >= cfg.hopRate()) {
       return lastNode[session];
     }
@@ -248,8 +271,13 @@ final class Simulation {
 
   private void startOp(int s) {
     if (!active || opsLeft[s] <= 0) return;
+    String target = pickNode(s);
+    if (target == null) { // every node is down: try again later
+      next(s);
+      return;
+    }
     opsLeft[s]--;
-    SimNode n = nodes.get(pickNode(s));
+    SimNode n = nodes.get(target);
     lastNode[s] = n.id;
     String key = "k" + rnd.nextInt(cfg.keys());
     int kind = rnd.nextInt(100);
@@ -282,6 +310,14 @@ final class Simulation {
         done = true;
         coveredRead(op, n, r);
         return true;
+      }
+
+      @Override
+      public void abort() {
+        done = true;
+        pendingOps--;
+        finish(op, "connection reset: the node crashed (indefinite; the session keeps its payload)");
+        next(s);
       }
     };
     if (attempt.retry()) return;

@@ -23,7 +23,8 @@ class SimulationTest {
     long first = one != null ? one : Long.getLong("sim.firstSeed", 1L);
     int count = one != null ? 1 : Integer.getInteger("sim.seeds", 300);
     List<Simulation.Result> failed = new ArrayList<>();
-    long ops = 0, writes = 0, outOfDate = 0, events = 0, simMillis = 0;
+    long ops = 0, writes = 0, outOfDate = 0, events = 0, simMillis = 0, maxConverge = 0, sumConverge = 0;
+    long slowestSeed = -1;
     long t0 = System.nanoTime();
     for (long seed = first; seed < first + count; seed++) {
       SimConfig cfg = SimConfig.random(seed, EnumSet.noneOf(SimConfig.Bug.class));
@@ -34,6 +35,15 @@ class SimulationTest {
       outOfDate += r.outOfDate();
       events += r.events();
       simMillis += r.simMillis();
+      sumConverge += r.convergeMillis();
+      if (r.convergeMillis() > maxConverge) {
+        maxConverge = r.convergeMillis();
+        slowestSeed = seed;
+      }
+      if (Boolean.getBoolean("sim.stats")) {
+        System.out.printf("stats seed=%d nodes=%d hold=%d crashes=%d membership=%b loss=%.2f trunc=%.2f converge=%d%n", seed, cfg.nodes(),
+            cfg.holdMillis(), cfg.crashes(), cfg.membership(), cfg.lossRate(), cfg.truncateRate(), r.convergeMillis());
+      }
       if (one != null) System.out.println(r.report() + "\nfull history:\n" + sim.fullHistory());
       if (!r.ok()) {
         failed.add(r);
@@ -41,8 +51,9 @@ class SimulationTest {
       }
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    System.out.printf("simulation: %d seeds from %d, %d client ops (%d writes, %d out of date), %d events, %d s simulated, %d ms wall; %d failing seeds%n",
-        count, first, ops, writes, outOfDate, events, simMillis / 1000, ms, failed.size());
+    System.out.printf("simulation: %d seeds from %d, %d client ops (%d writes, %d out of date), %d events, %d s simulated, %d ms wall;"
+            + " convergence after healing: mean %d ms, max %d ms (seed %d); %d failing seeds%n",
+        count, first, ops, writes, outOfDate, events, simMillis / 1000, ms, sumConverge / count, maxConverge, slowestSeed, failed.size());
     assertTrue(ops > 0, "the simulation ran no operation");
     if (!failed.isEmpty()) {
       fail(failed.size() + " of " + count + " seeds show anomalies; failing seeds "
