@@ -77,6 +77,9 @@ final class Simulation {
   private final String[] lastNode;
   private final TreeSet<String> leaving = new TreeSet<>();
   private final TreeSet<String> removed = new TreeSet<>();
+  /** Started, but not yet added to the view by PUT /view: clients do not use it yet. */
+  private final TreeSet<String> joining = new TreeSet<>();
+  private final String joiner;
   private boolean active = true;
   private int pendingOps;
   private int outOfDate;
@@ -94,9 +97,16 @@ final class Simulation {
     lastNode = new String[cfg.sessions()];
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < cfg.nodes(); i++) ids.add("10.0.0." + (i + 2) + ":8080");
+    // A joiner starts with VIEW = the old members and itself; the old members do not list it.
+    joiner = cfg.join() ? ids.get(ids.size() - 1) : null;
+    List<String> oldMembers = new ArrayList<>(ids);
+    if (joiner != null) {
+      oldMembers.remove(joiner);
+      joining.add(joiner);
+    }
     for (String id : ids) {
       long skew = cfg.maxSkewMillis() == 0 ? 0 : rnd.nextLong(-cfg.maxSkewMillis(), cfg.maxSkewMillis() + 1);
-      nodes.put(id, new SimNode(this, id, ids, skew));
+      nodes.put(id, new SimNode(this, id, id.equals(joiner) ? ids : oldMembers, skew));
     }
   }
 
@@ -215,13 +225,39 @@ final class Simulation {
         });
       });
     }
+    if (joiner != null) {
+      loop.at(rnd.nextLong(cfg.activeMillis()), () -> tryAdd(joiner));
+    }
     if (cfg.membership()) {
-      String victim = ids.get(rnd.nextInt(ids.size()));
+      List<String> candidates = new ArrayList<>(ids);
+      candidates.remove(joiner);
+      String victim = candidates.get(rnd.nextInt(candidates.size()));
       loop.at(rnd.nextLong(cfg.activeMillis() / 2), () -> {
         leaving.add(victim);
         event("removal of " + victim + " begins: no new client ops there");
         tryRemove(victim);
       });
+    }
+  }
+
+  /** PUT /view joiner at a member that is up: record the add and push it to every member and the joiner. */
+  private void tryAdd(String id) {
+    List<String> up = new ArrayList<>();
+    for (String m : nodes.keySet()) {
+      if (!m.equals(id) && !nodes.get(m).down && !leaving.contains(m) && !joining.contains(m)) up.add(m);
+    }
+    if (up.isEmpty()) {
+      loop.after(50, () -> tryAdd(id));
+      return;
+    }
+    SimNode coord = nodes.get(up.get(rnd.nextInt(up.size())));
+    ViewState next = coord.replica.changeView(id, true);
+    coord.reconcilePullers();
+    joining.remove(id);
+    event(coord.id + " added " + id + "; pushing view");
+    for (String m : new ArrayList<>(nodes.keySet())) {
+      if (m.equals(coord.id)) continue;
+      net.send(coord.id, m, () -> nodes.get(m).onViewPush(next));
     }
   }
 
@@ -234,7 +270,7 @@ final class Simulation {
     SimNode v = nodes.get(victim);
     List<String> members = new ArrayList<>(v.replica.members());
     members.remove(victim);
-    members.removeIf(m -> nodes.get(m).down);
+    members.removeIf(m -> nodes.get(m).down || joining.contains(m));
     if (members.isEmpty()) {
       loop.after(50, () -> tryRemove(victim));
       return;
@@ -257,7 +293,9 @@ final class Simulation {
 
   private String pickNode(int session) {
     List<String> candidates = new ArrayList<>();
-    for (String id : nodes.keySet()) if (!leaving.contains(id) && !nodes.get(id).down) candidates.add(id);
+    for (String id : nodes.keySet()) {
+      if (!leaving.contains(id) && !joining.contains(id) && !nodes.get(id).down) candidates.add(id);
+    }
     if (candidates.isEmpty()) return null;
     if (lastNode[session] != null && candidates.contains(lastNode[session]) && rnd.nextDouble() >= cfg.hopRate()) {
       return lastNode[session];
