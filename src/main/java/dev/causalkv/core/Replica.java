@@ -253,6 +253,22 @@ public final class Replica {
     return out;
   }
 
+  /**
+   * Decides whether to answer a pull from {@code from}, whose view is {@code pullerView}: yes when
+   * it is a member. A puller this node does not list may have been added by a change this node
+   * missed (the push was lost under a partition); its view carries that change, and refusing
+   * without learning it would leave both sides waiting for each other for good. So the changes
+   * the puller's view recorded are merged first (a join: always safe), but not its configured
+   * entries, so a node cannot join merely by listing itself in its VIEW.
+   */
+  public boolean admitPull(String from, ViewState pullerView) {
+    if (from.equals(nodeId)) return false;
+    if (!members().contains(from)) mergeView(pullerView.recorded());
+    if (!members().contains(from)) return false;
+    mergeView(pullerView);
+    return true;
+  }
+
   /** Merges a view learnt from a peer; returns true when it changed anything. */
   public boolean mergeView(ViewState incoming) {
     synchronized (this) {

@@ -61,7 +61,7 @@ final class InternalApi {
     } catch (RuntimeException e) {
       throw new HttpCall.BadRequest(400, HttpCall.error("Malformed pull request: " + e.getMessage()));
     }
-    if (!replica.members().contains(from) || from.equals(replica.nodeId())) {
+    if (!replica.admitPull(from, view)) {
       metrics.inc("pull.refused");
       JsonObject out = new JsonObject();
       out.addProperty("error", "not a member");
@@ -69,7 +69,6 @@ final class InternalApi {
       call.respond(403, out);
       return;
     }
-    replica.mergeView(view);
     waiters.park(new Waiters.Waiter() {
       @Override
       protected boolean ready() {

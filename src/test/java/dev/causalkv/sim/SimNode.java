@@ -121,12 +121,11 @@ final class SimNode {
 
   void onPullRequest(PullRequest req) {
     if (down) return;
-    if (!replica.members().contains(req.from()) || req.from().equals(id)) {
+    if (!replica.admitPull(req.from(), req.view())) {
       ViewState v = replica.view();
       sim.net.send(id, req.from(), () -> sim.node(req.from()).onRefused(id, req.reqId(), v));
       return;
     }
-    replica.mergeView(req.view());
     if (replica.hasNewsFor(req.since(), req.seen())) {
       answer(req);
     } else {
