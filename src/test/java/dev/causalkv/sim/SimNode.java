@@ -275,6 +275,7 @@ final class SimNode {
     Replica.PullAnswer a = n.replica.answerPull(replica.meta().applied());
     List<Version> vs = new ArrayList<>();
     a.delta().forEachRemaining(vs::add);
+    replica.mergeView(a.view()); // the answer's head line: the leaving node's view changes are not lost with it
     replica.merge(vs);
     replica.raiseApplied(a.marks());
     return true;

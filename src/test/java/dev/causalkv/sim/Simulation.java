@@ -147,8 +147,14 @@ final class Simulation {
       converged[0] = pendingOps == 0 && replicasAgree();
     }
     if (!converged[0]) {
+      StringBuilder state = new StringBuilder();
+      for (SimNode n : nodes.values()) {
+        state.append("\n    ").append(n.id).append(removed.contains(n.id) ? " (removed)" : "").append(n.down ? " (down)" : "")
+            .append(": members ").append(n.replica.members()).append(" view ").append(n.replica.view())
+            .append(" applied ").append(n.replica.meta().applied()).append(" keys ").append(snapshot(n).size());
+      }
       checker.anomalies().add(new CausalChecker.Anomaly("no convergence",
-          "replicas still differ (or ops pending: " + pendingOps + ") " + QUIESCENCE_LIMIT_MILLIS + "ms after healing", List.of()));
+          "replicas still differ (or ops pending: " + pendingOps + ") " + QUIESCENCE_LIMIT_MILLIS + "ms after healing:" + state, List.of()));
     } else {
       Map<String, TreeMap<String, Siblings>> state = new TreeMap<>();
       for (SimNode n : liveNodes()) state.put(n.id, snapshot(n));
@@ -420,6 +426,10 @@ final class Simulation {
     Siblings before = n.replica.read(op.key, VectorClock.EMPTY).siblings();
     Replica.Write w = n.replica.write(op.key, value, payloads[op.session], n.localNowMillis());
     checker.write(op.id, op.session, before, w.version());
+    if (w.existedBefore() != before.exists()) { // replaced / 200 vs 201 come from the visible state before the write
+      checker.anomalies().add(new CausalChecker.Anomaly("replaced flag", "write reported existedBefore=" + w.existedBefore()
+          + " but the key's siblings before were " + before, List.of(op.id)));
+    }
     payloads[op.session] = w.version().vc();
     finish(op, (value == null ? "200 Key deleted" : w.existedBefore() ? "201 Updated" : "200 Added") + " as " + w.version().dot()
         + " ts=" + w.version().ts() + " vc=" + w.version().vc());
