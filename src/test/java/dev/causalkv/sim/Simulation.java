@@ -1,5 +1,6 @@
 package dev.causalkv.sim;
 
+import dev.causalkv.core.NodeMeta;
 import dev.causalkv.core.Replica;
 import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
@@ -222,7 +223,7 @@ final class Simulation {
       long downMillis = 50 + rnd.nextLong(3_000);
       loop.at(t, () -> {
         SimNode n = nodes.get(id);
-        if (n.down || leaving.contains(id)) return;
+        if (n.down || removed.contains(id)) return;
         n.crash();
         event("crash of " + id + " for " + downMillis + "ms");
         loop.after(downMillis, () -> {
@@ -282,13 +283,19 @@ final class Simulation {
       return;
     }
     SimNode coord = nodes.get(members.get(rnd.nextInt(members.size())));
-    if (!v.parkedOps.isEmpty() || !coord.drain(victim)) {
+    // DESIGN.md §6 skips the drain when the node is down. The writes it alone held would then be
+    // lost by design, so the simulation skips it only when the coordinator already reflects every
+    // write the victim made (what it may still lose is view changes only it knew of).
+    NodeMeta vm = v.replica.meta();
+    boolean skipDrain = v.down && coord.replica.meta().applied().get(vm.origin()) >= vm.ownSeq();
+    boolean drained = !skipDrain && v.parkedOps.isEmpty() && coord.drain(victim);
+    if (!skipDrain && !drained) {
       loop.after(50, () -> tryRemove(victim));
       return;
     }
     ViewState next = coord.replica.changeView(victim, false);
     removed.add(victim);
-    event(coord.id + " drained and removed " + victim + "; pushing view");
+    event(coord.id + (skipDrain ? " removed " + victim + " (down: drain skipped, its writes were all here)" : " drained and removed " + victim) + "; pushing view");
     for (String m : new ArrayList<>(nodes.keySet())) {
       if (m.equals(coord.id)) continue;
       net.send(coord.id, m, () -> nodes.get(m).onViewPush(next));
