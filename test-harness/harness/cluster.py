@@ -101,15 +101,20 @@ def kill_proc(pid, start_time, sig):
             pass
 
 
+_CHILDREN = {}  # pid -> Popen of every process this Python process started
+
+
+def _spawn(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    _CHILDREN[p.pid] = p
+    return p
+
+
 def _reap():
-    """Reap exited children we started (the in-process API keeps no Popen objects)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    """Reap exited children we started, so a killed node does not linger as a zombie."""
+    for pid, p in list(_CHILDREN.items()):
+        if p.poll() is not None:
+            del _CHILDREN[pid]
 
 
 class Node:
@@ -325,7 +330,7 @@ class Cluster:
 
     def _start_forwarder(self, node):
         logf = open(os.path.join(self.dir, node.name, "forwarder.log"), "ab")
-        p = subprocess.Popen([sys.executable, os.path.join(HERE, "forwarder.py"), "127.0.0.1", str(node.port),
+        p = _spawn([sys.executable, os.path.join(HERE, "forwarder.py"), "127.0.0.1", str(node.port),
                               node.ip, str(NODE_PORT)], stdout=logf, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
         logf.close()
@@ -380,7 +385,7 @@ class Cluster:
             time.strftime("%H:%M:%S"))).encode())
         logf.flush()
         cmd = self.s.get("node_cmd") or (["java"] + list(self.s["java_opts"]) + ["-jar", self.s["jar"]])
-        p = subprocess.Popen(["ip", "netns", "exec", node.ns] + cmd, env=env, stdout=logf, stderr=subprocess.STDOUT,
+        p = _spawn(["ip", "netns", "exec", node.ns] + cmd, env=env, stdout=logf, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
         logf.close()
         node.pid = p.pid
@@ -588,7 +593,7 @@ class Cluster:
         node.dl_pid = node.dl_start = None
         if d:
             logf = open(os.path.join(self.dir, node.name, "delayer.log"), "ab")
-            p = subprocess.Popen(["ip", "netns", "exec", node.ns, sys.executable, os.path.join(HERE, "nfqdelay.py"),
+            p = _spawn(["ip", "netns", "exec", node.ns, sys.executable, os.path.join(HERE, "nfqdelay.py"),
                                   "--queue", "0", "--delay-ms", str(d), "--jitter-ms", str(j)],
                                  stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  start_new_session=True)
