@@ -218,10 +218,12 @@ class Cluster:
             "port_base": port_base if port_base else 20000 + x * 20,
             "durable": durable, "causal_wait_ms": causal_wait_ms, "token": token,
             "java_opts": java_opts or DEFAULT_JAVA_OPTS, "extra_env": extra_env or {},
-            "node_cmd": node_cmd, "nodes": [], "blocked": [], "host_fw_rule": False, "netem": None,
+            "node_cmd": node_cmd, "nodes": [], "blocked": [],
+            "owner_pid": os.getpid(), "owner_start": proc_start_time(os.getpid()), "owner": "api", "host_fw_rule": False, "netem": None,
         }
         c = cls(state, log)
         c.save()
+        _LIVE[x] = c
         try:
             c._make_bridge()
         except BaseException:
@@ -647,6 +649,7 @@ class Cluster:
         if self.s.get("host_fw_rule"):
             sh(["iptables", "-D", "FORWARD", "-i", self.bridge, "-o", self.bridge, "-j", "ACCEPT",
                 "-m", "comment", "--comment", "ckv-harness-%d" % x], check=False)
+        _LIVE.pop(x, None)
         if keep_logs:
             dest = "/tmp/ckv-harness-logs-%d-%s" % (x, time.strftime("%Y%m%d-%H%M%S"))
             shutil.move(self.dir, dest)
@@ -672,6 +675,51 @@ class Cluster:
     def state_of(self, ref, timeout=5.0):
         node = self.node(ref)
         return client.admin_state(node.ip_port, self.token, timeout)
+
+
+_LIVE = {}  # run id -> Cluster created by this process and not yet down
+
+
+def down_all(keep_logs=True):
+    """Tear down every cluster this process created (signal handlers, atexit)."""
+    for c in list(_LIVE.values()):
+        try:
+            c.down(keep_logs=keep_logs)
+        except Exception as e:  # keep going: remove as much as possible
+            print("[cluster] down of run %d failed: %s" % (c.run_id, e), flush=True)
+
+
+def install_cleanup(before=None):
+    """On SIGTERM/SIGINT/exit, remove what this process created, then exit.
+    `before` (optional) runs first, e.g. to stop a child harness process."""
+    import atexit
+
+    def handler(signum, frame):
+        if before:
+            before()
+        down_all()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    atexit.register(down_all)
+
+
+def gc_runs(log=_say):
+    """Remove runs whose creating process is gone (CLI-made runs are left alone)."""
+    removed = []
+    for x in list_runs():
+        try:
+            c = Cluster.load(x, log)
+        except (HarnessError, ValueError, OSError):
+            continue
+        if c.s.get("owner") != "api":
+            continue
+        if proc_alive(c.s.get("owner_pid"), c.s.get("owner_start")):
+            continue
+        c.down(keep_logs=True)
+        removed.append(x)
+    return removed
 
 
 def list_runs():

@@ -317,6 +317,8 @@ def run(args):
         raise KeyboardInterrupt()
 
     old = signal.signal(signal.SIGTERM, on_signal)
+    old_int = signal.signal(signal.SIGINT, on_signal)
+    R = None
     try:
         R = Run(args, schedule, c)
         t = time.time()
@@ -389,7 +391,11 @@ def run(args):
         log("interrupted; tearing down")
         result["pass"] = False
     finally:
+        if R is not None:
+            R.stop_nemesis.set()
+            R.stop_clients.set()
         signal.signal(signal.SIGTERM, old)
+        signal.signal(signal.SIGINT, old_int)
         keep = args.keep_logs or not ok
         if keep:
             dest = os.path.join(out, "cluster")
