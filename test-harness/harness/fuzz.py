@@ -366,8 +366,10 @@ def run(args):
                     idx += 1
         post_bad = [o for o in post if classify(o) not in ("ok", "notfound")]
         # Final states again (post reads change nothing, but be exact).
+        diverged_after = False
         if conv is not None:
             conv2, states, diff = R.converge(time.time())
+            diverged_after = conv2 is None
         ops = R.ops
         chk = Checker(ops, sorted(set(o["sess"] for o in ops)))
         anomalies = chk.check_reads()
@@ -377,6 +379,9 @@ def run(args):
         avail = availability(ops[:post_ops_start], R.faults)
         result.update(summarise(args, R, ops, anomalies + fin_anom, unverified, excused, conv, diff, post, post_bad,
                                 avail, durable, states))
+        if diverged_after:
+            result["pass"] = False
+            result["failures"].append("nodes differ again after the post-heal reads: %s" % json.dumps(diff)[:2000])
         ok = result["pass"]
         with open(os.path.join(out, "history.jsonl"), "w") as f:
             for o in ops:
