@@ -36,6 +36,11 @@ public final class Replica {
   private final Map<String, VectorClock> peerApplied = new HashMap<>();
   /** Where the next garbage-collection step resumes in the store's tombstone index. */
   private Dot gcCursor;
+  /**
+   * The highest seq of each origin among the versions this replica has written or merged (not
+   * persisted). Pullers send it so a peer can hold a pull that would only repeat what they have.
+   */
+  private VectorClock seen = VectorClock.EMPTY;
 
   private Replica(Store store, String nodeId, NodeMeta meta, Runnable onChange) {
     this.store = store;
@@ -112,6 +117,7 @@ public final class Replica {
       NodeMeta next = new NodeMeta(meta.origin(), seq, vc, meta.applied().with(dot), meta.view());
       CompletableFuture<Void> durable = store.commit(new Batch(List.of(new Batch.KeyChange(key, before, after)), next));
       meta = next;
+      seen = seen.with(dot);
       w = new Write(v, before.exists(), durable);
     }
     onChange.run();
@@ -147,9 +153,19 @@ public final class Replica {
 
   // ---------------------------------------------------------------- replication
 
-  /** True when a puller at {@code since} would receive something: versions or higher marks. */
-  public synchronized boolean hasNewsFor(VectorClock since) {
-    return !since.dominatesOrEquals(meta.applied()) || store.hasVersionsAfter(since);
+  /** What this replica has seen of each origin, for its pull requests. */
+  public synchronized VectorClock seen() {
+    return seen.merge(meta.applied());
+  }
+
+  /**
+   * True when a puller at {@code since} that has seen {@code pullerSeen} would learn something:
+   * higher marks, or a version it has not seen. A version below what the puller has seen but
+   * above its applied (a rare gap) still goes out in the next complete answer, at the latest when
+   * the hold times out; holding instead of answering avoids pulls that spin without progress.
+   */
+  public synchronized boolean hasNewsFor(VectorClock since, VectorClock pullerSeen) {
+    return !since.dominatesOrEquals(meta.applied()) || store.hasVersionsAfter(since.merge(pullerSeen));
   }
 
   /** The complete delta for a puller at {@code since}, with marks from the same instant. */
@@ -167,6 +183,7 @@ public final class Replica {
       Map<String, Siblings> before = new java.util.LinkedHashMap<>();
       Map<String, Siblings> after = new java.util.LinkedHashMap<>();
       for (Version v : versions) {
+        seen = seen.with(v.dot());
         Siblings cur = after.containsKey(v.key()) ? after.get(v.key()) : store.get(v.key());
         before.putIfAbsent(v.key(), cur);
         after.put(v.key(), cur.merge(v));

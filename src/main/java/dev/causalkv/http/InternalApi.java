@@ -50,10 +50,12 @@ final class InternalApi {
     JsonObject req = body(call);
     String from = string(req, "from");
     VectorClock since;
+    VectorClock seen;
     ViewState view;
     long waitMillis;
     try {
       since = Json.decodeVc(req.get("applied"));
+      seen = req.has("seen") ? Json.decodeVc(req.get("seen")) : VectorClock.EMPTY;
       view = req.has("view") ? Json.decodeView(req.get("view")) : ViewState.EMPTY;
       waitMillis = req.has("waitMs") ? Math.max(0, Math.min(MAX_HOLD_MILLIS, req.get("waitMs").getAsLong())) : 0;
     } catch (RuntimeException e) {
@@ -73,7 +75,7 @@ final class InternalApi {
     waiters.park(new Waiters.Waiter() {
       @Override
       protected boolean ready() {
-        return replica.hasNewsFor(since);
+        return replica.hasNewsFor(since, seen);
       }
 
       @Override

@@ -91,11 +91,7 @@ final class KeyValueApi {
     }
     metrics.inc("op.put");
     Replica.Write w = replica.write(key, value, p, clock.nowMillis());
-    w.durable().whenComplete((ok, err) -> {
-      if (err != null) {
-        call.respond(500, withPayload(HttpCall.error("Write could not be made durable"), p));
-        return;
-      }
+    answerWhenDurable(call, w, p, () -> {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("replaced", w.existedBefore());
       out.put("msg", w.existedBefore() ? "Updated successfully" : "Added successfully");
@@ -131,16 +127,20 @@ final class KeyValueApi {
 
   private void tombstone(HttpCall call, String key, VectorClock p) {
     Replica.Write w = replica.write(key, null, p, clock.nowMillis());
-    w.durable().whenComplete((ok, err) -> {
-      if (err != null) {
-        call.respond(500, withPayload(HttpCall.error("Write could not be made durable"), p));
-        return;
-      }
+    answerWhenDurable(call, w, p, () -> {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("result", "Success");
       out.put("msg", "Key deleted");
       out.put("payload", payloads.encode(w.version().vc()));
       call.respond(200, out);
+    });
+  }
+
+  /** Acknowledges a write only once it is durable; a failed sync is a 500, never a silent 200. */
+  private void answerWhenDurable(HttpCall call, Replica.Write w, VectorClock p, Runnable answer) {
+    w.durable().whenComplete((ok, err) -> {
+      if (err != null) call.respond(500, withPayload(HttpCall.error("Write could not be made durable"), p));
+      else answer.run();
     });
   }
 

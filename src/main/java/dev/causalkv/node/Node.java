@@ -129,6 +129,10 @@ public final class Node implements AutoCloseable {
     return metrics;
   }
 
+  public PeerTransport transport() {
+    return transport;
+  }
+
   public Config config() {
     return config;
   }

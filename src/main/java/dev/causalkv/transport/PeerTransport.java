@@ -52,6 +52,8 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   private final OkHttpClient shortClient;
   private final Map<String, Puller> pullers = new HashMap<>();
   private volatile boolean closed;
+  /** Peers cut off by fault injection: calls to them fail at once, as on a partitioned network. */
+  private volatile java.util.Set<String> unreachable = java.util.Set.of();
 
   public PeerTransport(Replica replica, String token, long holdMillis, Metrics metrics) {
     this.replica = replica;
@@ -62,6 +64,11 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     dispatcher.setMaxRequestsPerHost(16);
     this.pullClient = new OkHttpClient.Builder()
         .dispatcher(dispatcher)
+        .addInterceptor(chain -> {
+          okhttp3.HttpUrl u = chain.request().url();
+          if (unreachable.contains(u.host() + ":" + u.port())) throw new IOException("partitioned (fault injection)");
+          return chain.proceed(chain.request());
+        })
         .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
         .connectTimeout(Duration.ofSeconds(2))
         .readTimeout(Duration.ofMillis(holdMillis + 10_000))
@@ -94,6 +101,18 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     }
   }
 
+  /**
+   * Fault-injection seam for in-process tests: from now on every call to one of {@code peers}
+   * fails at once and calls in flight to them are cut, as if the network between dropped packets.
+   */
+  public synchronized void setUnreachable(java.util.Set<String> peers) {
+    this.unreachable = java.util.Set.copyOf(peers);
+    for (Map.Entry<String, Puller> e : pullers.entrySet()) {
+      if (unreachable.contains(e.getKey())) e.getValue().cancelCurrent();
+      else e.getValue().wake();
+    }
+  }
+
   // ---------------------------------------------------------------- one pull
 
   /** How a pull ended. */
@@ -110,6 +129,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     JsonObject body = new JsonObject();
     body.addProperty("from", replica.nodeId());
     body.add("applied", Json.encode(applied));
+    body.add("seen", Json.encode(replica.seen()));
     body.add("view", Json.encode(replica.view()));
     body.addProperty("waitMs", waitMillis);
     Request.Builder b = new Request.Builder()
@@ -254,6 +274,11 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       Call c = current[0];
       if (c != null) c.cancel();
       wake();
+    }
+
+    void cancelCurrent() {
+      Call c = current[0];
+      if (c != null) c.cancel();
     }
 
     void wake() {
