@@ -137,6 +137,7 @@ public final class RocksDbStore implements Store {
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private long written;
   private long synced;
+  private long walSyncs;
   private Throwable syncFailure;
   private boolean stopping;
   private final Thread syncer;
@@ -544,6 +545,7 @@ public final class RocksDbStore implements Store {
           while (!pending.isEmpty()) done.add(pending.poll().future());
         } else {
           synced = target;
+          walSyncs++;
           while (!pending.isEmpty() && pending.peek().upTo() <= target) done.add(pending.poll().future());
         }
       } finally {
@@ -761,6 +763,16 @@ public final class RocksDbStore implements Store {
     indexOptions.close();
     bloom.close();
     cache.close();
+  }
+
+  /** How many group-commit fsyncs the syncer has made (BATCH mode), for tests and measurements. */
+  public long walSyncs() {
+    syncMutex.lock();
+    try {
+      return walSyncs;
+    } finally {
+      syncMutex.unlock();
+    }
   }
 
   /** The on-disk size of the database files, for measurements. */
