@@ -69,6 +69,9 @@ final class InternalApi {
       call.respond(403, out);
       return;
     }
+    // (admitPull merged the puller's view.) The puller's applied was durable when it sent it
+    // (PeerTransport waits): a safe stability report.
+    replica.notePeerApplied(from, since, view);
     waiters.park(new Waiters.Waiter() {
       @Override
       protected boolean ready() {
