@@ -141,6 +141,7 @@ public final class RocksDbStore implements Store {
   private Throwable syncFailure;
   private boolean stopping;
   private final Thread syncer;
+  private final java.util.concurrent.ExecutorService acks;
 
   private record Pending(long upTo, CompletableFuture<Void> future) {}
 
@@ -208,10 +209,16 @@ public final class RocksDbStore implements Store {
       throw new StorageException("data directory " + dir + " is corrupt or unreadable: " + e.getMessage(), e);
     }
     if (mode == SyncMode.BATCH) {
+      this.acks = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "wal-acks");
+        t.setDaemon(true);
+        return t;
+      });
       this.syncer = new Thread(this::syncLoop, "wal-syncer");
       this.syncer.setDaemon(true);
       this.syncer.start();
     } else {
+      this.acks = null;
       this.syncer = null;
     }
   }
@@ -551,10 +558,16 @@ public final class RocksDbStore implements Store {
       } finally {
         syncMutex.unlock();
       }
-      for (CompletableFuture<Void> f : done) {
-        if (failure == null) f.complete(null);
-        else f.completeExceptionally(failure);
-      }
+      if (done.isEmpty()) continue;
+      Throwable outcome = failure;
+      // Answering the waiters (their callbacks send HTTP answers) runs on another thread, so that
+      // the next fsync can start at once.
+      acks.execute(() -> {
+        for (CompletableFuture<Void> f : done) {
+          if (outcome == null) f.complete(null);
+          else f.completeExceptionally(outcome);
+        }
+      });
     }
   }
 
@@ -730,6 +743,8 @@ public final class RocksDbStore implements Store {
       }
       try {
         syncer.join(10_000);
+        acks.shutdown();
+        acks.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
