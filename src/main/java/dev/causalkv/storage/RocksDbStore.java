@@ -44,6 +44,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -112,6 +113,7 @@ public final class RocksDbStore implements Store {
   private final ColumnFamilyOptions cfOptions;
   private final ColumnFamilyOptions indexOptions;
   private final Cache cache;
+  private final WriteBufferManager writeBuffers;
   private final BloomFilter bloom;
   private final WriteOptions writeOptions;
   private final List<ColumnFamilyHandle> handles;
@@ -150,6 +152,8 @@ public final class RocksDbStore implements Store {
     this.mode = mode;
     checkDirectory(dir);
     this.cache = new LRUCache(cacheBytes);
+    // Memtables are charged to the block cache, so the cache size bounds the engine's data memory.
+    this.writeBuffers = new WriteBufferManager(cacheBytes / 2, cache);
     this.bloom = new BloomFilter(10);
     this.dbOptions = new DBOptions()
         .setCreateIfMissing(true)
@@ -160,6 +164,7 @@ public final class RocksDbStore implements Store {
         .setKeepLogFileNum(2)
         .setMaxTotalWalSize(256L << 20)
         .setBytesPerSync(1L << 20)
+        .setWriteBufferManager(writeBuffers)
         .setInfoLogLevel(InfoLogLevel.WARN_LEVEL);
     this.cfOptions = new ColumnFamilyOptions()
         .setWriteBufferSize(32L << 20)
@@ -777,6 +782,7 @@ public final class RocksDbStore implements Store {
     cfOptions.close();
     indexOptions.close();
     bloom.close();
+    writeBuffers.close();
     cache.close();
   }
 
