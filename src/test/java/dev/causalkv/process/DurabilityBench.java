@@ -143,7 +143,8 @@ public final class DurabilityBench {
   static void recovery(Path root, int keys) throws Exception {
     String id = NodeProcess.freeId();
     Path dir = root.resolve("node");
-    NodeProcess n = new NodeProcess(id, List.of(id), dir, Map.of("SYNC", "never"), JVM).start();
+    NodeProcess loading = new NodeProcess(id, List.of(id), dir, Map.of("SYNC", "never"), JVM).start();
+    NodeProcess n = loading;
     long t0 = System.nanoTime();
     int conc = 32;
     List<Thread> threads = new ArrayList<>();
@@ -156,7 +157,7 @@ public final class DurabilityBench {
         while ((i = next.getAndIncrement()) < keys) {
           for (int attempt = 0; attempt < 5; attempt++) {
             try {
-              NodeProcess.Reply r = n.put("key" + i, randomValue(i), "");
+              NodeProcess.Reply r = loading.put("key" + i, randomValue(i), "");
               if (r.status() == 200) break;
               firstError.compareAndSet(null, r.status() + " " + r.json());
             } catch (Exception e) {
