@@ -26,7 +26,8 @@ final class AdminApi {
     this.waiters = waiters;
   }
 
-  void state(HttpCall call) {
+  /** Who this node is and how far it has got: the head of both answers. */
+  private Map<String, Object> header() {
     NodeMeta meta = replica.meta();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("node", replica.nodeId());
@@ -34,6 +35,11 @@ final class AdminApi {
     out.put("ownSeq", meta.ownSeq());
     out.put("applied", Json.vcMap(meta.applied()));
     out.put("view", String.join(",", replica.members()));
+    return out;
+  }
+
+  void state(HttpCall call) {
+    Map<String, Object> out = header();
     Map<String, Object> keys = new LinkedHashMap<>();
     try (Store.Scan scan = replica.scan()) {
       while (scan.hasNext()) {
@@ -62,15 +68,9 @@ final class AdminApi {
   }
 
   void stats(HttpCall call) {
-    NodeMeta meta = replica.meta();
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("node", replica.nodeId());
-    out.put("origin", meta.origin());
-    out.put("ownSeq", meta.ownSeq());
-    out.put("applied", Json.vcMap(meta.applied()));
+    Map<String, Object> out = header();
     out.put("keys", replica.keyCount());
     out.put("parked", waiters.parkedCount());
-    out.put("view", String.join(",", replica.members()));
     out.put("counters", metrics.snapshot());
     call.respond(200, out);
   }

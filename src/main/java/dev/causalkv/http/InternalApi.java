@@ -50,10 +50,12 @@ final class InternalApi {
     JsonObject req = body(call);
     String from = string(req, "from");
     VectorClock since;
+    VectorClock seen;
     ViewState view;
     long waitMillis;
     try {
       since = Json.decodeVc(req.get("applied"));
+      seen = req.has("seen") ? Json.decodeVc(req.get("seen")) : VectorClock.EMPTY;
       view = req.has("view") ? Json.decodeView(req.get("view")) : ViewState.EMPTY;
       waitMillis = req.has("waitMs") ? Math.max(0, Math.min(MAX_HOLD_MILLIS, req.get("waitMs").getAsLong())) : 0;
     } catch (RuntimeException e) {
@@ -68,10 +70,12 @@ final class InternalApi {
       return;
     }
     replica.mergeView(view);
+    // The puller's applied was durable when it sent it (PeerTransport waits): a safe stability report.
+    replica.notePeerApplied(from, since, view);
     waiters.park(new Waiters.Waiter() {
       @Override
       protected boolean ready() {
-        return replica.hasNewsFor(since);
+        return replica.hasNewsFor(since, seen);
       }
 
       @Override

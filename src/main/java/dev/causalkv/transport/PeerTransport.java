@@ -41,6 +41,8 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   private static final MediaType JSON = MediaType.get("application/json");
   /** Versions merged per batch while streaming an answer: bounds memory and lock hold time. */
   private static final int MERGE_CHUNK = 512;
+  /** ... and at most this many characters of them, so that large values keep the heap bounded. */
+  private static final long MERGE_CHUNK_BYTES = 8L << 20;
 
   private final Replica replica;
   private final String token;
@@ -50,6 +52,8 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   private final OkHttpClient shortClient;
   private final Map<String, Puller> pullers = new HashMap<>();
   private volatile boolean closed;
+  /** Peers cut off by fault injection: calls to them fail at once, as on a partitioned network. */
+  private volatile java.util.Set<String> unreachable = java.util.Set.of();
 
   public PeerTransport(Replica replica, String token, long holdMillis, Metrics metrics) {
     this.replica = replica;
@@ -60,6 +64,11 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     dispatcher.setMaxRequestsPerHost(16);
     this.pullClient = new OkHttpClient.Builder()
         .dispatcher(dispatcher)
+        .addInterceptor(chain -> {
+          okhttp3.HttpUrl u = chain.request().url();
+          if (unreachable.contains(u.host() + ":" + u.port())) throw new IOException("partitioned (fault injection)");
+          return chain.proceed(chain.request());
+        })
         .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
         .connectTimeout(Duration.ofSeconds(2))
         .readTimeout(Duration.ofMillis(holdMillis + 10_000))
@@ -92,15 +101,35 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     }
   }
 
+  /**
+   * Fault-injection seam for in-process tests: from now on every call to one of {@code peers}
+   * fails at once and calls in flight to them are cut, as if the network between dropped packets.
+   */
+  public synchronized void setUnreachable(java.util.Set<String> peers) {
+    this.unreachable = java.util.Set.copyOf(peers);
+    for (Map.Entry<String, Puller> e : pullers.entrySet()) {
+      if (unreachable.contains(e.getKey())) e.getValue().cancelCurrent();
+      else e.getValue().wake();
+    }
+  }
+
   // ---------------------------------------------------------------- one pull
 
   /** How a pull ended. */
   enum PullResult { COMPLETE, REFUSED, FAILED }
 
-  private Request pullRequest(String peer, long waitMillis) {
+  private Request pullRequest(String peer, long waitMillis) throws IOException {
+    VectorClock applied = replica.meta().applied();
+    // Report only what is durable: the peer may garbage-collect tombstones on the strength of it.
+    try {
+      replica.durable().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IOException("local store not durable: " + e, e);
+    }
     JsonObject body = new JsonObject();
     body.addProperty("from", replica.nodeId());
-    body.add("applied", Json.encode(replica.meta().applied()));
+    body.add("applied", Json.encode(applied));
+    body.add("seen", Json.encode(replica.seen()));
     body.add("view", Json.encode(replica.view()));
     body.addProperty("waitMs", waitMillis);
     Request.Builder b = new Request.Builder()
@@ -115,7 +144,13 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    * terminating line, so an answer that breaks off raises nothing (DESIGN.md §5).
    */
   PullResult pullOnce(OkHttpClient client, String peer, long waitMillis, Call[] current) {
-    Call call = client.newCall(pullRequest(peer, waitMillis));
+    Call call;
+    try {
+      call = client.newCall(pullRequest(peer, waitMillis));
+    } catch (IOException e) {
+      metrics.inc("pull.failed");
+      return PullResult.FAILED;
+    }
     if (current != null) current[0] = call;
     try (Response resp = call.execute()) {
       ResponseBody body = resp.body();
@@ -130,6 +165,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       }
       BufferedSource src = body.source();
       List<Version> chunk = new ArrayList<>();
+      long chunkBytes = 0;
       long bytes = 0;
       long versions = 0;
       String line;
@@ -138,10 +174,12 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         JsonObject o = Json.object(line);
         if (o.has("ver")) {
           chunk.add(Json.decodeVersion(o.getAsJsonObject("ver")));
+          chunkBytes += line.length();
           versions++;
-          if (chunk.size() >= MERGE_CHUNK) {
+          if (chunk.size() >= MERGE_CHUNK || chunkBytes >= MERGE_CHUNK_BYTES) {
             replica.merge(chunk);
             chunk = new ArrayList<>();
+            chunkBytes = 0;
           }
         } else if (o.has("view")) {
           replica.mergeView(Json.decodeView(o.get("view")));
@@ -236,6 +274,11 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       Call c = current[0];
       if (c != null) c.cancel();
       wake();
+    }
+
+    void cancelCurrent() {
+      Call c = current[0];
+      if (c != null) c.cancel();
     }
 
     void wake() {
