@@ -18,7 +18,7 @@ import time
 from collections import Counter, defaultdict
 
 from . import client
-from .checker import Checker, check_final, classify, differences
+from .checker import Checker, brief, check_final, classify, differences
 from .cluster import Cluster, HarnessError
 
 ALL_FAULTS = ["partition", "isolate", "bridge", "flap", "kill", "stop", "delay", "loss", "skew"]
@@ -167,13 +167,13 @@ class Run:
         return op
 
     # ---- nemesis
-    def fault(self, kind, detail, fn_start, fn_end, dur):
+    def fault(self, kind, detail, fn_start, fn_end, dur, wait=None):
         rec = {"kind": kind, "detail": detail, "start": time.time(), "end": None}
         self.faults.append(rec)
         log("fault %s %s for %.1fs" % (kind, detail, dur))
         try:
             fn_start()
-            self.stop_nemesis.wait(dur)
+            (wait or self.stop_nemesis.wait)(dur)
         finally:
             fn_end()
             rec["end"] = time.time()
@@ -339,12 +339,28 @@ def run(args):
             th.start()
         nem.start()
         end = R.t0 + args.duration
-        while time.time() < end:
-            time.sleep(min(1.0, max(0.0, end - time.time())))
-            if args.long and int(time.time() - R.t0) % 60 == 0:
+        final = min(args.final_partition, args.duration / 4.0)
+        next_progress = R.t0 + 60
+        while time.time() < end - final:
+            time.sleep(min(1.0, max(0.0, end - final - time.time())))
+            if args.long and time.time() >= next_progress:
+                next_progress += 60
                 log("%d ops so far" % len(R.ops))
         R.stop_nemesis.set()
         nem.join(60)
+        if final > 0:
+            # End on a partition with writes on both sides, so that the convergence
+            # time measured after the last heal is that of real divergence.
+            c.heal(net=True)
+            for n in c.nodes:
+                if not c.running(n):
+                    R.start_node(n.name)
+            names = [n.name for n in c.nodes]
+            rng = random.Random("final-%s" % args.seed)
+            rng.shuffle(names)
+            groups = [sorted(names[:len(names) // 2]), sorted(names[len(names) // 2:])]
+            R.fault("partition", "final: %s" % " | ".join(",".join(g) for g in groups),
+                    lambda: c.partition(groups), lambda: None, max(0.0, end - time.time()), wait=time.sleep)
         R.stop_clients.set()
         for th in threads:
             th.join(args.client_timeout + 5)
@@ -435,7 +451,11 @@ def summarise(args, R, ops, anomalies, unverified, excused, conv, diff, post, po
     outcomes = Counter(o["outcome"] for o in ops)
     acked_writes = sum(1 for o in ops if o["type"] in ("put", "del") and o["outcome"] == "ok")
     liveness_fail = bool(post_bad) and durable
+    unexpected = [o for o in ops if o["status"] is not None and (o["status"] >= 500 or (
+        o["status"] >= 400 and o["status"] != 404 and o.get("msg") != "Payload out of date"))]
     failures = []
+    if unexpected:
+        failures.append("%d unexpected error answers (5xx, or 4xx other than 404 / Payload out of date)" % len(unexpected))
     if anomalies:
         failures.append("%d anomalies" % len(anomalies))
     if conv is None:
@@ -451,7 +471,7 @@ def summarise(args, R, ops, anomalies, unverified, excused, conv, diff, post, po
     fault_counts = Counter(f["kind"] for f in R.faults)
     return {
         "pass": not failures, "failures": failures, "ops": len(ops), "types": dict(types), "outcomes": dict(outcomes),
-        "acked_writes": acked_writes, "anomalies": anomalies, "unverified": unverified, "excused": excused,
+        "acked_writes": acked_writes, "anomalies": anomalies, "unexpected_answers": [brief(o) for o in unexpected[:50]], "unverified": unverified, "excused": excused,
         "convergence_s": conv, "diff": diff, "post_heal_reads": len(post), "post_heal_unanswered": [x for x in post_bad[:20]],
         "availability": {k: dict(v) for k, v in avail.items()}, "faults_applied": dict(fault_counts),
         "faults": R.faults, "durable": durable,
@@ -487,6 +507,9 @@ def print_report(r, args):
         p("    unverified: %s" % json.dumps(u))
     for e in r["excused"][:5]:
         p("    excused: %s" % json.dumps(e))
+    p("unexpected error answers: %d" % len(r["unexpected_answers"]))
+    for o in r["unexpected_answers"][:5]:
+        p("    %s" % json.dumps(o))
     p("anomalies: %d" % len(r["anomalies"]))
     for a in r["anomalies"][:30]:
         p("  - %s: %s" % (a["kind"], a["msg"]))
@@ -512,6 +535,8 @@ def main(argv=None):
     ap.add_argument("--durable", choices=["auto", "yes", "no"], default="auto",
                     help="does the node keep state across restarts? auto = probe with kill -9 (default)")
     ap.add_argument("--converge-timeout", type=float, default=30)
+    ap.add_argument("--final-partition", type=float, default=5,
+                    help="seconds of a last halves partition under load before the final heal (0: none)")
     ap.add_argument("--client-timeout", type=float, default=5)
     ap.add_argument("--causal-wait-ms", type=int)
     ap.add_argument("--published", action="store_true", help="send client requests through the published localhost ports")

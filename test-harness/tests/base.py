@@ -28,12 +28,13 @@ def quiet(msg):
 
 class ClusterTest(unittest.TestCase):
     NODES = 3
+    TOKEN = None
 
     def setUp(self):
         cmd = os.environ.get("CKV_NODE_CMD")
         cw = os.environ.get("CKV_CAUSAL_WAIT_MS")
         self.c = Cluster.create(jar=os.environ.get("CKV_JAR"), node_cmd=cmd.split() if cmd else None,
-                                causal_wait_ms=int(cw) if cw else None, log=quiet)
+                                causal_wait_ms=int(cw) if cw else None, token=self.TOKEN, log=quiet)
         self._fails_before = self._fail_count()
         self.addCleanup(self._down)
         if self.NODES:

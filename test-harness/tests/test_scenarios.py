@@ -194,6 +194,33 @@ class PayloadIntegrity(ClusterTest):
         self.assertEqual(self.assertJson(s.get(self.a("n3"), "b"), 200).get("value"), "2")
 
 
+class ClusterToken(ClusterTest):
+    TOKEN = "harness-s3cret"
+
+    def test_token_guards_admin_and_internal_but_replication_works(self):
+        s = Session()
+        self.assertJson(s.put(self.a("n1"), "t", "1"), 200)
+        self.assertEqual(self.assertJson(s.get(self.a("n3"), "t"), 200).get("value"), "1")
+        r = request("GET", self.a("n1"), "/admin/state")
+        self.assertIn(r.status, (401, 403), "admin without token: %r" % r)
+        r = request("GET", self.a("n1"), "/admin/state", headers={"X-Cluster-Token": "wrong"})
+        self.assertIn(r.status, (401, 403), "admin with a wrong token: %r" % r)
+        self.assertEqual(request("GET", self.a("n1"), "/admin/state", headers={"X-Cluster-Token": self.TOKEN}).status, 200)
+        body = '{"from":"%s","applied":{}}' % self.ipp("n2")
+        r = request("POST", self.a("n1"), "/internal/pull", raw_body=body.encode(), headers={"Content-Type": "application/json"})
+        self.assertIn(r.status, (401, 403), "internal pull without token: %r" % r)
+        self.assertNotIn(b'"t"', r.raw)
+        r = request("POST", self.a("n1"), "/internal/pull", raw_body=b'{"from":"10.1.2.3:8080","applied":{}}',
+                    headers={"Content-Type": "application/json", "X-Cluster-Token": self.TOKEN})
+        self.assertEqual(r.status, 403, "internal pull from a non-member: %r" % r)
+        self.assertNotIn(b'"1"', r.raw)
+        r = request("POST", self.a("n1"), "/internal/pull", raw_body=b'garbage',
+                    headers={"Content-Type": "application/json", "X-Cluster-Token": self.TOKEN})
+        self.assertJson(r)
+        self.assertTrue(400 <= r.status < 500, "malformed internal message: %r" % r)
+        self.assertEqual(self.assertJson(s.get(self.a("n2"), "t"), 200).get("value"), "1")
+
+
 class BadInput(ClusterTest):
     NODES = 2
 
