@@ -1,0 +1,5 @@
+package dev.causalkv.bench;
+
+final class HazelcastBaseline {
+  static void member(String[] a) {}
+}

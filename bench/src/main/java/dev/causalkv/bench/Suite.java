@@ -1,0 +1,5 @@
+package dev.causalkv.bench;
+
+final class Suite {
+  static void main(String[] a) {}
+}
