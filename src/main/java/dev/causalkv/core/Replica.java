@@ -1,0 +1,276 @@
+package dev.causalkv.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * The deterministic replication core of one node: client reads and writes, pull answers and
+ * merges, and membership, over a {@link Store}, with time passed in by the caller.
+ *
+ * <p>It opens no socket, starts no thread and reads no clock. Every public method is atomic
+ * (one lock), and every change is one {@link Batch}. After each change the replica calls the
+ * listener given at construction (outside the lock) so that the driver can wake waiting reads
+ * and held pulls.
+ */
+public final class Replica {
+
+  /** The result of a read: whether the payload was covered, the key's siblings, and the payload to return. */
+  public record Read(boolean covered, Siblings siblings, VectorClock payload) {}
+
+  /** The result of a write: the new version, whether the key existed before, and when it is durable. */
+  public record Write(Version version, boolean existedBefore, CompletableFuture<Void> durable) {}
+
+  /** A complete pull answer: the delta (to be streamed, then closed), the marks, and the view. */
+  public record PullAnswer(Store.Delta delta, VectorClock marks, ViewState view) {}
+
+  private final Store store;
+  private final String nodeId;
+  private final Runnable onChange;
+  private NodeMeta meta;
+  /**
+   * The highest seq of each origin among the versions this replica has written or merged (not
+   * persisted). Pullers send it so a peer can hold a pull that would only repeat what they have.
+   */
+  private VectorClock seen = VectorClock.EMPTY;
+
+  private Replica(Store store, String nodeId, NodeMeta meta, Runnable onChange) {
+    this.store = store;
+    this.nodeId = nodeId;
+    this.meta = meta;
+    this.onChange = onChange;
+  }
+
+  /**
+   * Opens the replica over {@code store}: recovers its metadata, or, for an empty store, starts
+   * with a fresh origin from {@code freshIncarnation} so that no dot is ever reused.
+   */
+  public static Replica open(
+      Store store, String nodeId, List<String> initialView, Supplier<String> freshIncarnation, Runnable onChange) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    List<String> members = new ArrayList<>(initialView);
+    if (!members.contains(nodeId)) members.add(nodeId);
+    ViewState configured = ViewState.initial(members);
+    NodeMeta meta = store.loadMeta();
+    if (meta == null) {
+      String origin = nodeId + "#" + freshIncarnation.get();
+      meta = new NodeMeta(origin, 0, VectorClock.EMPTY, VectorClock.EMPTY, configured);
+      store.commit(new Batch(List.of(), meta)).join();
+    } else {
+      // A run-time view change survives restart: configured entries carry stamp 0 and lose to it.
+      meta = meta.withView(meta.view().merge(configured));
+    }
+    return new Replica(store, nodeId, meta, onChange == null ? () -> {} : onChange);
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public synchronized String origin() {
+    return meta.origin();
+  }
+
+  public synchronized NodeMeta meta() {
+    return meta;
+  }
+
+  // ---------------------------------------------------------------- client operations
+
+  /**
+   * False for a payload this node can prove forged: one claiming more writes of this node's own
+   * origin than it ever made (DESIGN.md §5). Integrity of the rest is checked at the edge.
+   */
+  public synchronized boolean isPlausible(VectorClock payload) {
+    return payload.get(meta.origin()) <= meta.ownSeq();
+  }
+
+  /** Reads {@code key}; when the payload is covered the siblings answer, else the caller waits. */
+  public synchronized Read read(String key, VectorClock payload) {
+    Siblings s = store.get(key);
+    VectorClock svc = s.vc();
+    return new Read(covered(svc, payload), s, payload.merge(svc));
+  }
+
+  /**
+   * Writes {@code value} (null for a tombstone) to {@code key} at time {@code nowMillis}. Always
+   * accepted. The new version's history includes the payload, every version of the key held here
+   * and this origin's previous write, so it replaces all of them.
+   */
+  public Write write(String key, String value, VectorClock payload, long nowMillis) {
+    Write w;
+    synchronized (this) {
+      Siblings before = store.get(key);
+      long seq = meta.ownSeq() + 1;
+      Dot dot = new Dot(meta.origin(), seq);
+      VectorClock vc = payload.merge(before.vc()).merge(meta.lastOwnVc()).with(dot);
+      Version v = new Version(key, value, dot, vc, nowMillis);
+      Siblings after = before.merge(v);
+      NodeMeta next = new NodeMeta(meta.origin(), seq, vc, meta.applied().with(dot), meta.view());
+      CompletableFuture<Void> durable = store.commit(new Batch(List.of(new Batch.KeyChange(key, before, after)), next));
+      meta = next;
+      seen = seen.with(dot);
+      w = new Write(v, before.exists(), durable);
+    }
+    onChange.run();
+    return w;
+  }
+
+  /** covered(K, P) of DESIGN.md §4, given VC(S) of the key's siblings. */
+  private boolean covered(VectorClock siblingsVc, VectorClock payload) {
+    VectorClock applied = meta.applied();
+    for (Map.Entry<String, Long> e : payload.asMap().entrySet()) {
+      String o = e.getKey();
+      long need = e.getValue();
+      if (need <= applied.get(o) || need <= siblingsVc.get(o)) continue;
+      if (!isIgnorable(o)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Origins whose writes a read need not wait for: those of nodes removed from the view (their
+   * writes were drained first), or, once this node is itself removed, every origin but its own.
+   */
+  public synchronized boolean isIgnorable(String origin) {
+    if (isRemovedSelf()) return !origin.equals(meta.origin());
+    return meta.view().isRemoved(nodeOf(origin));
+  }
+
+  /** The node id part of an origin ({@code nodeId#incarnation}). */
+  public static String nodeOf(String origin) {
+    int i = origin.lastIndexOf('#');
+    return i < 0 ? origin : origin.substring(0, i);
+  }
+
+  // ---------------------------------------------------------------- replication
+
+  /** What this replica has seen of each origin, for its pull requests. */
+  public synchronized VectorClock seen() {
+    return seen.merge(meta.applied());
+  }
+
+  /**
+   * True when a puller at {@code since} that has seen {@code pullerSeen} would learn something:
+   * higher marks, or a version it has not seen. A version below what the puller has seen but
+   * above its applied (a rare gap) still goes out in the next complete answer, at the latest when
+   * the hold times out; holding instead of answering avoids pulls that spin without progress.
+   */
+  public synchronized boolean hasNewsFor(VectorClock since, VectorClock pullerSeen) {
+    return !since.dominatesOrEquals(meta.applied()) || store.hasVersionsAfter(since.merge(pullerSeen));
+  }
+
+  /** The complete delta for a puller at {@code since}, with marks from the same instant. */
+  public synchronized PullAnswer answerPull(VectorClock since) {
+    return new PullAnswer(store.delta(since), meta.applied(), meta.view());
+  }
+
+  /**
+   * Merges pulled versions (any subset of an answer: merging is always safe) in one batch.
+   * Versions of keys this replica dominates change nothing.
+   */
+  public CompletableFuture<Void> merge(List<Version> versions) {
+    CompletableFuture<Void> durable;
+    synchronized (this) {
+      Map<String, Siblings> before = new java.util.LinkedHashMap<>();
+      Map<String, Siblings> after = new java.util.LinkedHashMap<>();
+      for (Version v : versions) {
+        seen = seen.with(v.dot());
+        Siblings cur = after.containsKey(v.key()) ? after.get(v.key()) : store.get(v.key());
+        before.putIfAbsent(v.key(), cur);
+        after.put(v.key(), cur.merge(v));
+      }
+      List<Batch.KeyChange> changes = new ArrayList<>();
+      for (Map.Entry<String, Siblings> e : after.entrySet()) {
+        Siblings b = before.get(e.getKey());
+        if (!b.equals(e.getValue())) changes.add(new Batch.KeyChange(e.getKey(), b, e.getValue()));
+      }
+      if (changes.isEmpty()) return CompletableFuture.completedFuture(null);
+      durable = store.commit(new Batch(changes, meta));
+    }
+    onChange.run();
+    return durable;
+  }
+
+  /**
+   * Raises {@code applied} to the marks of an answer whose every version has been merged. Never
+   * call it for an answer that broke off: its marks may promise versions not received.
+   */
+  public CompletableFuture<Void> raiseApplied(VectorClock marks) {
+    CompletableFuture<Void> durable;
+    synchronized (this) {
+      VectorClock next = meta.applied().merge(marks);
+      if (next.equals(meta.applied())) return CompletableFuture.completedFuture(null);
+      meta = meta.withApplied(next);
+      durable = store.commit(new Batch(List.of(), meta));
+    }
+    onChange.run();
+    return durable;
+  }
+
+  public CompletableFuture<Void> durable() {
+    return store.durable();
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  public synchronized ViewState view() {
+    return meta.view();
+  }
+
+  /** True once a recorded change removed this node: it then serves alone (DESIGN.md §6). */
+  public synchronized boolean isRemovedSelf() {
+    return meta.view().isRemoved(nodeId);
+  }
+
+  /** The members this node reports and exchanges data with; only itself once removed. */
+  public synchronized List<String> members() {
+    return isRemovedSelf() ? List.of(nodeId) : meta.view().members();
+  }
+
+  /** The peers to pull from: the members other than this node. */
+  public synchronized List<String> peers() {
+    List<String> out = new ArrayList<>(members());
+    out.remove(nodeId);
+    return out;
+  }
+
+  /** Merges a view learnt from a peer; returns true when it changed anything. */
+  public boolean mergeView(ViewState incoming) {
+    synchronized (this) {
+      ViewState next = meta.view().merge(incoming);
+      if (next.equals(meta.view())) return false;
+      meta = meta.withView(next);
+      store.commit(new Batch(List.of(), meta));
+    }
+    onChange.run();
+    return true;
+  }
+
+  /** Records that {@code member} joins ({@code present}) or leaves the view, authored here. */
+  public ViewState changeView(String member, boolean present) {
+    ViewState next;
+    synchronized (this) {
+      next = meta.view().with(member, present, nodeId);
+      meta = meta.withView(next);
+      store.commit(new Batch(List.of(), meta)).join();
+    }
+    onChange.run();
+    return next;
+  }
+
+  // ---------------------------------------------------------------- inspection
+
+  public Store.Scan scan() {
+    synchronized (this) {
+      return store.scan();
+    }
+  }
+
+  public synchronized long keyCount() {
+    return store.keyCount();
+  }
+}

@@ -1,0 +1,60 @@
+package dev.causalkv.core;
+
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The storage port: siblings per key, a per-origin index of live versions ordered by seq (the
+ * "log" of DESIGN.md §5), and the node metadata, changed only by atomic batches.
+ *
+ * <p>The replica calls every method while holding its own lock, so engines see one writer; only
+ * the iteration of a {@link Delta} may continue after the lock is released, which is why a delta
+ * must read from a snapshot taken when it was created.
+ */
+public interface Store extends AutoCloseable {
+
+  /** The persisted metadata, or null when the store has never been written (a fresh start). */
+  NodeMeta loadMeta();
+
+  /** The siblings of {@code key}; {@link Siblings#EMPTY} when the key was never written. */
+  Siblings get(String key);
+
+  /**
+   * Applies the batch atomically. On return its effects are visible to {@link #get}; the future
+   * completes once they are durable (at once for engines that promise no durability).
+   */
+  CompletableFuture<Void> commit(Batch batch);
+
+  /** Completes once everything committed so far is durable. */
+  CompletableFuture<Void> durable();
+
+  /** True when some live version of some origin {@code o} has {@code seq > since[o]}. */
+  boolean hasVersionsAfter(VectorClock since);
+
+  /**
+   * Every live version of every origin {@code o} with {@code seq > since[o]}, read from one
+   * consistent snapshot taken now, in any order.
+   */
+  Delta delta(VectorClock since);
+
+  /** Every key's siblings, from one consistent snapshot taken now, in key order. */
+  Scan scan();
+
+  /** Number of keys held (tombstoned keys included); may be an estimate for large engines. */
+  long keyCount();
+
+  @Override
+  void close();
+
+  /** A snapshot iteration over versions; must be closed. */
+  interface Delta extends Iterator<Version>, AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** A snapshot iteration over keys' siblings; must be closed. */
+  interface Scan extends Iterator<Siblings>, AutoCloseable {
+    @Override
+    void close();
+  }
+}

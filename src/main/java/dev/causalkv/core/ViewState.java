@@ -1,0 +1,116 @@
+package dev.causalkv.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * The replicated membership: one add/remove register per node id, ordered by a Lamport stamp.
+ *
+ * <p>Merge keeps, per member, the entry with the greater {@code (counter, author)} stamp, so
+ * concurrent view changes made at different nodes converge on every node whatever the order in
+ * which they are learnt. Entries from the {@code VIEW} environment variable carry stamp 0 and
+ * lose to any recorded change. Immutable.
+ */
+public final class ViewState {
+
+  /** One member's register: whether it is in the view, and the change that said so. */
+  public record Entry(boolean present, long counter, String author) {
+    public Entry {
+      Objects.requireNonNull(author, "author");
+    }
+
+    boolean newerThan(Entry o) {
+      if (counter != o.counter) return counter > o.counter;
+      int c = author.compareTo(o.author);
+      if (c != 0) return c > 0;
+      return !present && o.present; // identical stamps cannot differ; if they do, removal wins
+    }
+  }
+
+  public static final ViewState EMPTY = new ViewState(new TreeMap<>());
+
+  private final TreeMap<String, Entry> entries;
+
+  private ViewState(TreeMap<String, Entry> entries) {
+    this.entries = entries;
+  }
+
+  /** The initial view from configuration: every listed member present at stamp 0. */
+  public static ViewState initial(List<String> members) {
+    TreeMap<String, Entry> m = new TreeMap<>();
+    for (String id : members) m.put(id, new Entry(true, 0, ""));
+    return new ViewState(m);
+  }
+
+  public static ViewState of(Map<String, Entry> entries) {
+    return new ViewState(new TreeMap<>(entries));
+  }
+
+  public Map<String, Entry> entries() {
+    return Collections.unmodifiableMap(entries);
+  }
+
+  /** The members currently in the view, sorted. */
+  public List<String> members() {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, Entry> e : entries.entrySet()) if (e.getValue().present()) out.add(e.getKey());
+    return out;
+  }
+
+  public boolean contains(String member) {
+    Entry e = entries.get(member);
+    return e != null && e.present();
+  }
+
+  /** True when a recorded change removed {@code member} (as opposed to never having listed it). */
+  public boolean isRemoved(String member) {
+    Entry e = entries.get(member);
+    return e != null && !e.present();
+  }
+
+  /** The highest Lamport counter this view has seen. */
+  public long maxCounter() {
+    long max = 0;
+    for (Entry e : entries.values()) max = Math.max(max, e.counter());
+    return max;
+  }
+
+  /** This view with {@code member} added (or removed) by {@code author}, stamped after all seen. */
+  public ViewState with(String member, boolean present, String author) {
+    TreeMap<String, Entry> m = new TreeMap<>(entries);
+    m.put(member, new Entry(present, maxCounter() + 1, author));
+    return new ViewState(m);
+  }
+
+  /** Per-member join by stamp: commutative, associative and idempotent. */
+  public ViewState merge(ViewState other) {
+    TreeMap<String, Entry> m = null;
+    for (Map.Entry<String, Entry> e : other.entries.entrySet()) {
+      Entry mine = entries.get(e.getKey());
+      if (mine == null || e.getValue().newerThan(mine)) {
+        if (m == null) m = new TreeMap<>(entries);
+        m.put(e.getKey(), e.getValue());
+      }
+    }
+    return m == null ? this : new ViewState(m);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ViewState v && entries.equals(v.entries);
+  }
+
+  @Override
+  public int hashCode() {
+    return entries.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return entries.toString();
+  }
+}

@@ -1,0 +1,102 @@
+package dev.causalkv.driver;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Requests parked until the replica's state lets them finish (a read whose payload becomes
+ * covered, a pull that gets news) or their deadline passes, without holding a thread each.
+ *
+ * <p>Each replica change calls {@link #signal}, which re-checks every parked request once on the
+ * executor; signals arriving while a check is queued are coalesced into it. The number parked is
+ * bounded: past the limit a request is answered as if its deadline had passed.
+ */
+public final class Waiters {
+
+  /** A parked request: {@code ready()} is checked on every change; exactly one of the two finishers runs. */
+  public abstract static class Waiter {
+    private final AtomicBoolean done = new AtomicBoolean();
+
+    /** True when the request can be answered now. Must be cheap and must not block. */
+    protected abstract boolean ready();
+
+    /** Answers the request because it became ready. */
+    protected abstract void onReady();
+
+    /** Answers the request because its deadline passed. */
+    protected abstract void onTimeout();
+
+    final boolean finish(boolean ready) {
+      if (!done.compareAndSet(false, true)) return false;
+      if (ready) onReady(); else onTimeout();
+      return true;
+    }
+
+    final boolean isDone() {
+      return done.get();
+    }
+  }
+
+  private final Set<Waiter> parked = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService timer;
+  private final Executor executor;
+  private final int maxParked;
+  private final AtomicBoolean checkQueued = new AtomicBoolean();
+
+  public Waiters(ScheduledExecutorService timer, Executor executor, int maxParked) {
+    this.timer = timer;
+    this.executor = executor;
+    this.maxParked = maxParked;
+  }
+
+  /** Finishes {@code w} now if ready, else parks it for at most {@code timeoutMillis}. */
+  public void park(Waiter w, long timeoutMillis) {
+    if (w.ready()) {
+      w.finish(true);
+      return;
+    }
+    if (timeoutMillis <= 0 || parked.size() >= maxParked) {
+      w.finish(false);
+      return;
+    }
+    parked.add(w);
+    timer.schedule(() -> {
+      parked.remove(w);
+      w.finish(false);
+    }, timeoutMillis, TimeUnit.MILLISECONDS);
+    // A change may have landed between the first check and parking; check once more.
+    if (w.ready() && w.finish(true)) parked.remove(w);
+  }
+
+  /** Called after every state change: re-checks the parked requests once, off the caller's thread. */
+  public void signal() {
+    if (parked.isEmpty() || !checkQueued.compareAndSet(false, true)) return;
+    executor.execute(() -> {
+      checkQueued.set(false);
+      for (Waiter w : parked) {
+        if (w.isDone()) {
+          parked.remove(w);
+        } else if (safeReady(w)) {
+          parked.remove(w);
+          w.finish(true);
+        }
+      }
+    });
+  }
+
+  private static boolean safeReady(Waiter w) {
+    try {
+      return w.ready();
+    } catch (RuntimeException e) {
+      return true; // let onReady produce the error answer rather than parking forever
+    }
+  }
+
+  public int parkedCount() {
+    return parked.size();
+  }
+}

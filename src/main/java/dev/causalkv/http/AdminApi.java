@@ -1,0 +1,77 @@
+package dev.causalkv.http;
+
+import dev.causalkv.core.NodeMeta;
+import dev.causalkv.core.Replica;
+import dev.causalkv.core.Siblings;
+import dev.causalkv.core.Store;
+import dev.causalkv.core.Version;
+import dev.causalkv.driver.Metrics;
+import dev.causalkv.driver.Waiters;
+import dev.causalkv.wire.Json;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code GET /admin/state} (every key's siblings, for checkers) and {@code GET /admin/stats} (counters). */
+final class AdminApi {
+
+  private final Replica replica;
+  private final Metrics metrics;
+  private final Waiters waiters;
+
+  AdminApi(Replica replica, Metrics metrics, Waiters waiters) {
+    this.replica = replica;
+    this.metrics = metrics;
+    this.waiters = waiters;
+  }
+
+  /** Who this node is and how far it has got: the head of both answers. */
+  private Map<String, Object> header() {
+    NodeMeta meta = replica.meta();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("node", replica.nodeId());
+    out.put("origin", meta.origin());
+    out.put("ownSeq", meta.ownSeq());
+    out.put("applied", Json.vcMap(meta.applied()));
+    out.put("view", String.join(",", replica.members()));
+    return out;
+  }
+
+  void state(HttpCall call) {
+    Map<String, Object> out = header();
+    Map<String, Object> keys = new LinkedHashMap<>();
+    try (Store.Scan scan = replica.scan()) {
+      while (scan.hasNext()) {
+        Siblings s = scan.next();
+        Version visible = s.visible();
+        if (visible == null) continue;
+        List<Object> sib = new ArrayList<>();
+        for (Version v : s.versions()) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("origin", v.dot().origin());
+          m.put("seq", v.dot().seq());
+          m.put("ts", v.ts());
+          m.put("tombstone", v.isTombstone());
+          m.put("value", v.value());
+          m.put("vc", Json.vcMap(v.vc()));
+          sib.add(m);
+        }
+        Map<String, Object> k = new LinkedHashMap<>();
+        k.put("visible", visible.value());
+        k.put("siblings", sib);
+        keys.put(visible.key(), k);
+      }
+    }
+    out.put("keys", keys);
+    call.respond(200, out);
+  }
+
+  void stats(HttpCall call) {
+    Map<String, Object> out = header();
+    out.put("keys", replica.keyCount());
+    out.put("parked", waiters.parkedCount());
+    out.put("counters", metrics.snapshot());
+    call.respond(200, out);
+  }
+}

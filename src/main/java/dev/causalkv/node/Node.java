@@ -1,0 +1,128 @@
+package dev.causalkv.node;
+
+import dev.causalkv.core.Replica;
+import dev.causalkv.core.Store;
+import dev.causalkv.core.ViewState;
+import dev.causalkv.driver.Clock;
+import dev.causalkv.driver.Metrics;
+import dev.causalkv.driver.Waiters;
+import dev.causalkv.http.HttpEdge;
+import dev.causalkv.membership.ViewCoordinator;
+import dev.causalkv.storage.InMemoryStore;
+import dev.causalkv.transport.PeerTransport;
+import dev.causalkv.wire.PayloadCodec;
+import java.security.SecureRandom;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** The one place that wires a node: store, replica core, waiters, peer transport, membership, HTTP edge. */
+public final class Node implements AutoCloseable {
+
+  /** How long view changes wait for acknowledgements, and drains for an answer. */
+  static final long VIEW_ACK_MILLIS = 2000;
+  static final int MAX_PARKED = 20_000;
+
+  private final Config config;
+  private final Store store;
+  private final Replica replica;
+  private final ThreadPoolExecutor workers;
+  private final ScheduledExecutorService timer;
+  private final PeerTransport transport;
+  private final HttpEdge edge;
+  private final Metrics metrics = new Metrics();
+
+  private Node(Config config, Store store) {
+    this.config = config;
+    this.store = store;
+    this.workers = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(), 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(50_000), daemonThreads("worker"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("timer"));
+    Waiters waiters = new Waiters(timer, workers, MAX_PARKED);
+    AtomicReference<Runnable> onViewChange = new AtomicReference<>(() -> {});
+    AtomicReference<ViewState> lastView = new AtomicReference<>();
+    this.replica = Replica.open(store, config.nodeId(), config.view(), Node::freshIncarnation, () -> {
+      waiters.signal();
+      Replica r = replicaOrNull(); // null only while the replica itself is being opened
+      if (r != null && lastView.get() != r.view()) {
+        lastView.set(r.view());
+        onViewChange.get().run();
+      }
+    });
+    this.transport = new PeerTransport(replica, config.clusterToken(), config.pullHoldMillis(), metrics);
+    onViewChange.set(transport::reconcile);
+    lastView.set(replica.view());
+    ViewCoordinator coordinator = new ViewCoordinator(replica, transport, VIEW_ACK_MILLIS);
+    PayloadCodec payloads = new PayloadCodec(config.clusterToken());
+    Clock clock = Clock.system(config.clockSkewMillis());
+    this.edge = new HttpEdge(new HttpEdge.Deps(replica, transport, coordinator, payloads, waiters, workers, clock,
+        metrics, config.clusterToken(), config.causalWaitMillis(), VIEW_ACK_MILLIS), config.bind(), config.port());
+  }
+
+  private Replica replicaOrNull() {
+    return replica;
+  }
+
+  /** Builds the node from {@code config}: opens its store and recovers its state; nothing listens yet. */
+  public static Node create(Config config) {
+    return new Node(config, openStore(config));
+  }
+
+  static Store openStore(Config config) {
+    return InMemoryStore.create();
+  }
+
+  public Node start() {
+    edge.start();
+    transport.reconcile();
+    return this;
+  }
+
+  public int port() {
+    return edge.port();
+  }
+
+  public Replica replica() {
+    return replica;
+  }
+
+  public Metrics metrics() {
+    return metrics;
+  }
+
+  public PeerTransport transport() {
+    return transport;
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  @Override
+  public void close() {
+    edge.close();
+    transport.close();
+    workers.shutdownNow();
+    timer.shutdownNow();
+    store.close();
+  }
+
+  /** A random incarnation suffix for a fresh origin: time-ordered and unique across restarts. */
+  static String freshIncarnation() {
+    SecureRandom r = new SecureRandom();
+    return Long.toString(System.currentTimeMillis(), 36) + Integer.toString(r.nextInt(36 * 36 * 36), 36);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,300 @@
+package dev.causalkv.transport;
+
+import com.google.gson.JsonObject;
+import dev.causalkv.core.PeerLink;
+import dev.causalkv.core.Replica;
+import dev.causalkv.core.VectorClock;
+import dev.causalkv.core.Version;
+import dev.causalkv.core.ViewState;
+import dev.causalkv.driver.Metrics;
+import dev.causalkv.wire.Json;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.BufferedSource;
+
+/**
+ * The peer transport over OkHttp: one long-poll puller per peer (DESIGN.md §5), view pushes and
+ * drains for membership changes. Everything it receives goes into the replica through its merge
+ * methods; nothing here decides what is consistent.
+ */
+public final class PeerTransport implements PeerLink, AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(PeerTransport.class.getName());
+  private static final MediaType JSON = MediaType.get("application/json");
+  /** Versions merged per batch while streaming an answer: bounds memory and lock hold time. */
+  private static final int MERGE_CHUNK = 512;
+
+  private final Replica replica;
+  private final String token;
+  private final long holdMillis;
+  private final Metrics metrics;
+  private final OkHttpClient pullClient;
+  private final OkHttpClient shortClient;
+  private final Map<String, Puller> pullers = new HashMap<>();
+  private volatile boolean closed;
+  /** Peers cut off by fault injection: calls to them fail at once, as on a partitioned network. */
+  private volatile java.util.Set<String> unreachable = java.util.Set.of();
+
+  public PeerTransport(Replica replica, String token, long holdMillis, Metrics metrics) {
+    this.replica = replica;
+    this.token = token;
+    this.holdMillis = holdMillis;
+    this.metrics = metrics;
+    Dispatcher dispatcher = new Dispatcher();
+    dispatcher.setMaxRequestsPerHost(16);
+    this.pullClient = new OkHttpClient.Builder()
+        .dispatcher(dispatcher)
+        .addInterceptor(chain -> {
+          okhttp3.HttpUrl u = chain.request().url();
+          if (unreachable.contains(u.host() + ":" + u.port())) throw new IOException("partitioned (fault injection)");
+          return chain.proceed(chain.request());
+        })
+        .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
+        .connectTimeout(Duration.ofSeconds(2))
+        .readTimeout(Duration.ofMillis(holdMillis + 10_000))
+        .writeTimeout(Duration.ofSeconds(10))
+        .retryOnConnectionFailure(false)
+        .build();
+    this.shortClient = pullClient.newBuilder()
+        .connectTimeout(Duration.ofMillis(1000))
+        .readTimeout(Duration.ofSeconds(2))
+        .callTimeout(Duration.ofSeconds(3))
+        .build();
+  }
+
+  /** Starts a puller for every peer in the view and stops those of peers no longer in it. */
+  public synchronized void reconcile() {
+    if (closed) return;
+    List<String> peers = replica.peers();
+    for (String p : new HashSet<>(pullers.keySet())) {
+      if (!peers.contains(p)) pullers.remove(p).stop();
+    }
+    for (String p : peers) {
+      Puller existing = pullers.get(p);
+      if (existing == null) {
+        Puller puller = new Puller(p);
+        pullers.put(p, puller);
+        puller.start();
+      } else {
+        existing.wake(); // a view change may make a refusing peer accept us now
+      }
+    }
+  }
+
+  /**
+   * Fault-injection seam for in-process tests: from now on every call to one of {@code peers}
+   * fails at once and calls in flight to them are cut, as if the network between dropped packets.
+   */
+  public synchronized void setUnreachable(java.util.Set<String> peers) {
+    this.unreachable = java.util.Set.copyOf(peers);
+    for (Map.Entry<String, Puller> e : pullers.entrySet()) {
+      if (unreachable.contains(e.getKey())) e.getValue().cancelCurrent();
+      else e.getValue().wake();
+    }
+  }
+
+  // ---------------------------------------------------------------- one pull
+
+  /** How a pull ended. */
+  enum PullResult { COMPLETE, REFUSED, FAILED }
+
+  private Request pullRequest(String peer, long waitMillis) {
+    JsonObject body = new JsonObject();
+    body.addProperty("from", replica.nodeId());
+    body.add("applied", Json.encode(replica.meta().applied()));
+    body.add("seen", Json.encode(replica.seen()));
+    body.add("view", Json.encode(replica.view()));
+    body.addProperty("waitMs", waitMillis);
+    Request.Builder b = new Request.Builder()
+        .url("http://" + peer + "/internal/pull")
+        .post(RequestBody.create(body.toString(), JSON));
+    if (token != null) b.header("X-Cluster-Token", token);
+    return b.build();
+  }
+
+  /**
+   * Executes one pull and merges the answer as it streams in. Marks are raised only after the
+   * terminating line, so an answer that breaks off raises nothing (DESIGN.md §5).
+   */
+  PullResult pullOnce(OkHttpClient client, String peer, long waitMillis, Call[] current) {
+    Call call = client.newCall(pullRequest(peer, waitMillis));
+    if (current != null) current[0] = call;
+    try (Response resp = call.execute()) {
+      ResponseBody body = resp.body();
+      if (resp.code() == 403 && body != null) {
+        JsonObject o = Json.object(body.string());
+        if (o.has("view")) replica.mergeView(Json.decodeView(o.get("view")));
+        return PullResult.REFUSED;
+      }
+      if (resp.code() != 200 || body == null) {
+        metrics.inc("pull.failed");
+        return PullResult.FAILED;
+      }
+      BufferedSource src = body.source();
+      List<Version> chunk = new ArrayList<>();
+      long bytes = 0;
+      long versions = 0;
+      String line;
+      while ((line = src.readUtf8Line()) != null) {
+        bytes += line.length() + 1;
+        JsonObject o = Json.object(line);
+        if (o.has("ver")) {
+          chunk.add(Json.decodeVersion(o.getAsJsonObject("ver")));
+          versions++;
+          if (chunk.size() >= MERGE_CHUNK) {
+            replica.merge(chunk);
+            chunk = new ArrayList<>();
+          }
+        } else if (o.has("view")) {
+          replica.mergeView(Json.decodeView(o.get("view")));
+        } else if (o.has("marks")) {
+          if (!chunk.isEmpty()) replica.merge(chunk);
+          long count = o.get("count").getAsLong();
+          if (count != versions) throw new IOException("answer promised " + count + " versions, got " + versions);
+          replica.raiseApplied(Json.decodeVc(o.get("marks")));
+          metrics.add("pull.bytes_received", bytes);
+          metrics.add("pull.versions_received", versions);
+          metrics.inc("pull.completed");
+          return PullResult.COMPLETE;
+        }
+      }
+      if (!chunk.isEmpty()) replica.merge(chunk); // merging a partial answer is safe; raising marks is not
+      metrics.add("pull.bytes_received", bytes);
+      metrics.inc("pull.truncated");
+      return PullResult.FAILED;
+    } catch (IOException | RuntimeException e) {
+      metrics.inc("pull.failed");
+      return PullResult.FAILED;
+    }
+  }
+
+  @Override
+  public boolean drain(String peer, long timeoutMillis) {
+    OkHttpClient c = shortClient.newBuilder().callTimeout(Duration.ofMillis(timeoutMillis)).build();
+    return pullOnce(c, peer, 0, null) == PullResult.COMPLETE;
+  }
+
+  @Override
+  public CompletableFuture<Boolean> pushView(String peer, ViewState view) {
+    JsonObject body = new JsonObject();
+    body.addProperty("from", replica.nodeId());
+    body.add("view", Json.encode(view));
+    Request.Builder b = new Request.Builder()
+        .url("http://" + peer + "/internal/view")
+        .put(RequestBody.create(body.toString(), JSON));
+    if (token != null) b.header("X-Cluster-Token", token);
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    shortClient.newCall(b.build()).enqueue(new Callback() {
+      @Override
+      public void onFailure(Call call, IOException e) {
+        f.complete(false);
+      }
+
+      @Override
+      public void onResponse(Call call, Response response) {
+        try (response) {
+          f.complete(response.code() == 200);
+        }
+      }
+    });
+    return f;
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    for (Puller p : pullers.values()) p.stop();
+    pullers.clear();
+    pullClient.dispatcher().executorService().shutdown();
+    pullClient.connectionPool().evictAll();
+  }
+
+  // ---------------------------------------------------------------- the puller loop
+
+  /** Pulls from one peer for as long as it is in the view, backing off while it fails. */
+  private final class Puller implements Runnable {
+    private static final long BASE_BACKOFF_MILLIS = 50;
+    private static final long MAX_BACKOFF_MILLIS = 2000;
+
+    private final String peer;
+    private final Thread thread;
+    private final Call[] current = new Call[1];
+    private volatile boolean running = true;
+    private final Object sleeper = new Object();
+    private boolean woken;
+
+    Puller(String peer) {
+      this.peer = peer;
+      this.thread = new Thread(this, "puller-" + peer);
+      this.thread.setDaemon(true);
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    void stop() {
+      running = false;
+      Call c = current[0];
+      if (c != null) c.cancel();
+      wake();
+    }
+
+    void cancelCurrent() {
+      Call c = current[0];
+      if (c != null) c.cancel();
+    }
+
+    void wake() {
+      synchronized (sleeper) {
+        woken = true;
+        sleeper.notifyAll();
+      }
+    }
+
+    @Override
+    public void run() {
+      int failures = 0;
+      while (running && !closed) {
+        PullResult r = pullOnce(pullClient, peer, holdMillis, current);
+        if (r == PullResult.COMPLETE) {
+          failures = 0;
+          continue;
+        }
+        failures = Math.min(failures + 1, 16);
+        long cap = Math.min(MAX_BACKOFF_MILLIS, BASE_BACKOFF_MILLIS << Math.min(failures, 6));
+        long sleep = cap / 2 + (long) (Math.random() * (cap / 2)); // jitter keeps retries from synchronising
+        synchronized (sleeper) {
+          if (!woken) {
+            try {
+              sleeper.wait(sleep);
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+          if (woken) failures = 0;
+          woken = false;
+        }
+      }
+      LOG.fine(() -> "puller for " + peer + " stopped");
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package dev.causalkv.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.causalkv.cluster.Client.Reply;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Bad input gets a clear JSON 4xx, changes nothing, and leaves the node serving its data. */
+@Timeout(60)
+class BadInputTest {
+
+  static TestCluster cluster;
+  static String a;
+
+  @BeforeAll
+  static void start() {
+    cluster = TestCluster.start(1);
+    a = cluster.id(0);
+    assertEquals(200, new Client().put(a, "keep", "intact").status());
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+  }
+
+  private static void assertIntact() {
+    Reply r = new Client().get(a, "keep");
+    assertEquals(200, r.status());
+    assertEquals("intact", r.json().get("value").getAsString());
+  }
+
+  private static void assertError(Reply r, int status, String msg) {
+    assertEquals(status, r.status(), r.raw());
+    assertEquals("Error", r.json().get("result").getAsString(), r.raw());
+    if (msg != null) assertEquals(msg, r.msg(), r.raw());
+    assertFalse(r.raw().contains("Exception"), "no stack trace: " + r.raw());
+    assertFalse(r.raw().contains("\tat "), "no stack trace: " + r.raw());
+    assertIntact();
+  }
+
+  @Test
+  void malformedPayloadsAreRefused() {
+    for (String bad : List.of("not json", "[1,2]", "42", "{\"vc\":{\"x#1\":-3},\"sig\":\"00\"}",
+        "{\"vc\":\"nope\"}", "{\"vc\":{\"x#1\":1.5},\"sig\":\"00\"}", "{\"other\":1}")) {
+      assertError(Client.send("GET", a, "/keyValue-store/keep", "payload", bad), 400, "Payload is not valid");
+      assertError(Client.send("PUT", a, "/keyValue-store/newkey", "val", "v", "payload", bad), 400, "Payload is not valid");
+    }
+    assertEquals(404, new Client().get(a, "newkey").status(), "nothing was written");
+  }
+
+  @Test
+  void tamperedPayloadsAreRefusedAndWriteNothing() {
+    Client x = new Client();
+    x.put(a, "t1", "one");
+    x.put(a, "t2", "two");
+    JsonObject p = JsonParser.parseString(x.payload).getAsJsonObject();
+    JsonObject vc = p.getAsJsonObject("vc");
+    String origin = vc.keySet().iterator().next();
+
+    JsonObject changed = p.deepCopy();
+    changed.getAsJsonObject("vc").addProperty(origin, vc.get(origin).getAsLong() - 1);
+    assertError(Client.send("PUT", a, "/keyValue-store/t3", "val", "x", "payload", changed.toString()), 400,
+        "Payload is not valid");
+
+    JsonObject removed = p.deepCopy();
+    removed.getAsJsonObject("vc").remove(origin);
+    removed.getAsJsonObject("vc").addProperty("someone#else", 1);
+    assertError(Client.send("PUT", a, "/keyValue-store/t3", "val", "x", "payload", removed.toString()), 400,
+        "Payload is not valid");
+
+    JsonObject unsigned = p.deepCopy();
+    unsigned.remove("sig");
+    assertError(Client.send("GET", a, "/keyValue-store/t1", "payload", unsigned.toString()), 400, "Payload is not valid");
+    assertEquals(404, new Client().get(a, "t3").status(), "nothing was written");
+
+    // the untouched payload, also sent as a JSON string holding the object, is accepted
+    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", x.payload).status());
+    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload",
+        new com.google.gson.JsonPrimitive(x.payload).toString()).status());
+    // empty payloads mean no history
+    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", "{}").status());
+    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", "").status());
+  }
+
+  @Test
+  void keyAndValueLimits() {
+    assertError(Client.send("PUT", a, "/keyValue-store/" + "k".repeat(201), "val", "v"), 400, "Key not valid");
+    assertError(Client.send("PUT", a, "/keyValue-store/", "val", "v"), 400, "Key not valid");
+    assertError(Client.send("GET", a, "/keyValue-store/" + "k".repeat(201)), 400, "Key not valid");
+    assertEquals(200, Client.send("PUT", a, "/keyValue-store/" + "k".repeat(200), "val", "v").status());
+    assertError(Client.send("PUT", a, "/keyValue-store/big", "val", "x".repeat(1024 * 1024 + 1)), 400,
+        "Object too large. Size limit is 1MB");
+    assertEquals(200, Client.send("PUT", a, "/keyValue-store/big", "val", "x".repeat(1024 * 1024)).status());
+    assertError(Client.send("PUT", a, "/keyValue-store/noval"), 400, "Value is missing");
+    assertEquals(404, new Client().get(a, "noval").status());
+  }
+
+  @Test
+  void parametersComeFromTheQueryStringToo() {
+    Reply r = Client.rawPath("PUT", a, "/keyValue-store/q1?val=fromquery", "");
+    assertEquals(200, r.status(), r.raw());
+    assertEquals("fromquery", new Client().get(a, "q1").json().get("value").getAsString());
+    // the body wins over the query string; '&&' as in the assignment's examples is tolerated
+    r = Client.rawPath("PUT", a, "/keyValue-store/q1?val=ignored", "val=frombody&&payload=");
+    assertEquals(201, r.status(), r.raw());
+    assertEquals("frombody", new Client().get(a, "q1").json().get("value").getAsString());
+  }
+
+  @Test
+  void unknownPathsMethodsAndGarbage() {
+    assertError(Client.send("GET", a, "/nope"), 404, "Not found");
+    assertError(Client.send("PATCH", a, "/keyValue-store/keep"), 405, "Method not allowed");
+    assertError(Client.send("POST", a, "/view"), 405, "Method not allowed");
+    assertError(Client.send("PUT", a, "/view", "ip_port", "garbage"), 400, null);
+    assertError(Client.send("PUT", a, "/view", "ip_port", "1.2.3.4:99999"), 400, null);
+    assertError(Client.send("PUT", a, "/view"), 400, "ip_port is missing");
+    assertError(Client.send("DELETE", a, "/view", "ip_port", "::::"), 400, null);
+    assertError(Client.rawPath("PUT", a, "/keyValue-store/bad", "val=%zz"), 400, null);
+    assertError(Client.rawPath("POST", a, "/internal/pull", "{not json"), 400, null);
+    assertError(Client.rawPath("POST", a, "/internal/pull", "{\"from\":\"x:1\",\"applied\":[]}"), 400, null);
+    assertError(Client.rawPath("PUT", a, "/internal/view", "{\"from\":\"x:1\",\"view\":{\"a:1\":7}}"), 400, null);
+    Reply refused = Client.rawPath("POST", a, "/internal/pull", "{\"from\":\"9.9.9.9:1\",\"applied\":{}}");
+    assertEquals(403, refused.status(), "non-members are refused");
+    assertTrue(Client.send("GET", a, "/view").json().get("view").getAsString().equals(a));
+    assertIntact();
+  }
+}
