@@ -120,10 +120,16 @@ final class Cluster implements AutoCloseable {
     }
   }
 
-  /** Cuts node n off from every other node (not from the host, 10.77.0.1). */
+  /** Cuts node n off from every other node (not from the host, 10.77.0.1): DROP both ways, like a real partition. */
   void isolate(Node n) {
-    Procs.run("ip", "netns", "exec", n.ns, "iptables", "-I", "INPUT", "-s", "10.77.0.0/24", "!", "-s", "10.77.0.1", "-j", "DROP");
-    Procs.run("ip", "netns", "exec", n.ns, "iptables", "-I", "OUTPUT", "-d", "10.77.0.0/24", "!", "-d", "10.77.0.1", "-j", "DROP");
+    String[][] rules = {
+        {"-A", "INPUT", "-s", "10.77.0.1", "-j", "ACCEPT"}, {"-A", "INPUT", "-s", "10.77.0.0/24", "-j", "DROP"},
+        {"-A", "OUTPUT", "-d", "10.77.0.1", "-j", "ACCEPT"}, {"-A", "OUTPUT", "-d", "10.77.0.0/24", "-j", "DROP"}};
+    for (String[] r : rules) {
+      List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.ns, "iptables"));
+      cmd.addAll(List.of(r));
+      if (Procs.runRc(cmd.toArray(new String[0])) != 0) throw new IllegalStateException("iptables failed: " + cmd);
+    }
   }
 
   void heal(Node n) {

@@ -517,21 +517,29 @@ final class Suite {
     JsonObject res = new JsonObject();
     out.add("blocked", res);
     int blockedClients = 1000;
-    try (Cluster c = cluster(2, 18800, ":memory:", null)) {
+    // A payload B cannot cover, obtained legitimately: B is started late, after a write on A,
+    // and A is SIGSTOPped before B starts, so B can never pull that write. (Stopping B while
+    // writing on A is not enough: B's long-poll is already parked at A and the answer waits
+    // in B's socket buffer.)
+    Cluster c = new Cluster(nodeJar, work, false, ":memory:", null, null);
+    try {
+      c.define(2, 18800);
       Cluster.Node a = c.nodes.get(0);
       Cluster.Node b = c.nodes.get(1);
-      List<InetSocketAddress> tb = List.of(b.addr());
-      preload(tb, KEYS, VALUE, "k");
-      Result base = run("B alone read95", tb, "read95", CONNS, VALUE, false);
-      res.add("baseline", base.toJson());
-      // get a payload B cannot cover, legitimately: a write on A that B has not pulled
-      Procs.signal(b.proc, "STOP");
+      String view = c.view(c.nodes);
+      c.start(a, view);
+      Cluster.awaitUp(a, 60_000);
       String poison;
       try (Http h = new Http(a.id)) {
         poison = h.put("/keyValue-store/poison", "val=1").payload();
       }
       Procs.signal(a.proc, "STOP");
-      Procs.signal(b.proc, "CONT");
+      c.start(b, view);
+      Cluster.awaitUp(b, 60_000);
+      List<InetSocketAddress> tb = List.of(b.addr());
+      preload(tb, KEYS, VALUE, "k");
+      Result base = run("B alone read95", tb, "read95", CONNS, VALUE, false);
+      res.add("baseline", base.toJson());
       res.addProperty("payload", poison);
       // confirm it blocks
       long t0 = System.nanoTime();
@@ -548,6 +556,7 @@ final class Suite {
           cfg.label = "1000 blocked";
           cfg.targets = tb;
           cfg.connections = blockedClients;
+          cfg.threads = 1;
           cfg.workload = new Workload("read", false, KEYS, VALUE, "k");
           cfg.fixedPayload = poison;
           cfg.warmupMs = warmupMs;
@@ -559,17 +568,19 @@ final class Suite {
         }
       });
       bt.start();
-      Thread.sleep(500);
+      Thread.sleep(1500);
       JsonObject st0 = Cluster.stats(b);
       Result with = run("B read95 + 1000 blocked", tb, "read95", CONNS, VALUE, false);
       JsonObject st1 = Cluster.stats(b);
       bt.join();
       res.add("withBlocked", with.toJson());
       if (blockedRes[0] != null) res.add("blockedClients", blockedRes[0].toJson());
-      res.addProperty("parkedDuring", st1.has("parked") ? st1.get("parked").getAsLong() : -1);
-      res.addProperty("parkedBefore", st0.has("parked") ? st0.get("parked").getAsLong() : -1);
+      res.addProperty("parkedDuring", Math.max(st0.has("parked") ? st0.get("parked").getAsLong() : -1,
+          st1.has("parked") ? st1.get("parked").getAsLong() : -1));
       res.addProperty("ratio", Result.round(with.throughput() / Math.max(1, base.throughput())));
-      Procs.signal(a.proc, "CONT");
+    } finally {
+      for (Cluster.Node n : c.nodes) Procs.signal(n.proc, "CONT");
+      c.close();
     }
   }
 
@@ -610,6 +621,8 @@ final class Suite {
         wa.join();
         double writeSecs = (System.nanoTime() - tw) / 1e9;
         if (timeline) Thread.sleep(1000);
+        String apA = Cluster.stats(a).get("applied") + "", apC = Cluster.stats(cc).get("applied") + "";
+        boolean diverged = !apA.equals(apC);
         long heal = System.nanoTime();
         double healMs = probe == null ? 0 : (heal - probe.t0Nanos) / 1e6;
         if (ns) c.heal(cc); else Procs.signal(cc.proc, "CONT");
@@ -619,6 +632,7 @@ final class Suite {
         row.addProperty("divergentKeys", d);
         row.addProperty("writeSeconds", Result.round(writeSecs));
         row.addProperty("convergenceMs", Result.round(convMs));
+        row.addProperty("divergedBeforeHeal", diverged);
         rows.add(row);
         System.err.printf("   partition %d keys: converged %.0f ms after heal%n", d, convMs);
         if (timeline) {
