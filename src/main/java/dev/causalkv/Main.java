@@ -20,7 +20,7 @@ public final class Main {
     Node node;
     try {
       node = Node.create(config).start();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       System.err.println("causalkv: cannot start: " + e.getMessage());
       System.exit(1);
       return;

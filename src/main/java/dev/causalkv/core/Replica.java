@@ -1,6 +1,7 @@
 package dev.causalkv.core;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,6 +32,10 @@ public final class Replica {
   private final String nodeId;
   private final Runnable onChange;
   private NodeMeta meta;
+  /** Each peer's applied VC as its last pull request reported it, since this node's view last changed. */
+  private final Map<String, VectorClock> peerApplied = new HashMap<>();
+  /** Where the next garbage-collection step resumes in the store's tombstone index. */
+  private Dot gcCursor;
   /**
    * The highest seq of each origin among the versions this replica has written or merged (not
    * persisted). Pullers send it so a peer can hold a pull that would only repeat what they have.
@@ -124,16 +129,31 @@ public final class Replica {
     VectorClock applied = meta.applied();
     for (Map.Entry<String, Long> e : payload.asMap().entrySet()) {
       String o = e.getKey();
-      long need = e.getValue();
+      long need = mustReflect(o, e.getValue());
       if (need <= applied.get(o) || need <= siblingsVc.get(o)) continue;
-      if (!isIgnorable(o)) return false;
+      return false;
     }
     return true;
   }
 
   /**
+   * How much of origin {@code o}'s history, up to {@code need}, a read must find reflected here.
+   * All of it, normally. For a removed node, only what its remover had drained: learning of a
+   * removal (pushed, or piggybacked on a pull) does not bring the drained writes with it, so
+   * ignoring the origin outright would let a read miss a write the remover holds. Once this
+   * node is itself removed, it serves alone and waits for no other origin.
+   */
+  private long mustReflect(String o, long need) {
+    if (isRemovedSelf()) return o.equals(meta.origin()) ? need : 0;
+    ViewState.Entry e = meta.view().entries().get(nodeOf(o));
+    if (e != null && !e.present()) return Math.min(need, e.drained().get(o));
+    return need;
+  }
+
+  /**
    * Origins whose writes a read need not wait for: those of nodes removed from the view (their
-   * writes were drained first), or, once this node is itself removed, every origin but its own.
+   * writes were drained first; reads still wait for what the removal drained, see
+   * {@link #mustReflect}), or, once this node is itself removed, every origin but its own.
    */
   public synchronized boolean isIgnorable(String origin) {
     if (isRemovedSelf()) return !origin.equals(meta.origin());
@@ -215,6 +235,96 @@ public final class Replica {
     return store.durable();
   }
 
+
+  // ---------------------------------------------------------------- tombstone garbage collection
+
+  /*
+   * Tombstones are dropped by causal stability (DESIGN.md §7). Each pull request carries the
+   * puller's applied VC; the replica keeps the last one per member, and forgets them all whenever
+   * its view changes (a report counts only if the puller's view already matched this node's).
+   * A key is dropped when
+   *   (1) every sibling is a tombstone,
+   *   (2) every sibling's vc is covered by every member's report and by this node's applied,
+   *       so every member holds these tombstones or something dominating them, and no member will
+   *       ever again be sent them or anything they dominate (pulls ship only seq > applied), and
+   *   (3) this node's applied covers every member's report, so any write concurrent with the
+   *       tombstones that a member had made (or applied) before reporting has reached this node
+   *       already, where it would be a sibling and block (1).
+   * Writes made after a member's report that covers the tombstones come after them causally. To
+   * keep that true at a member that has already dropped them, the vcs of dropped tombstones are
+   * merged into lastOwnVc, which every later own write includes (it stays causally closed: a union
+   * of version vcs). So a later write to the key dominates the dropped tombstones everywhere, and
+   * a node that still holds them drops them on merge instead of keeping a sibling.
+   * A node removed from the view (serving alone) collects nothing: it may be added back.
+   */
+
+  /**
+   * Records {@code applied}, reported by member {@code peer} in a pull request made when its view
+   * was {@code peerView}. Ignored for non-members and for pullers whose view lags this node's.
+   */
+  public synchronized void notePeerApplied(String peer, VectorClock applied, ViewState peerView) {
+    if (peer.equals(nodeId) || isRemovedSelf() || !meta.view().contains(peer)) return;
+    if (!peerView.merge(meta.view()).equals(peerView)) return;
+    peerApplied.put(peer, applied);
+  }
+
+  /** The VC every member is known to have applied, or null while some member has not reported. */
+  public synchronized VectorClock stableVc() {
+    if (isRemovedSelf()) return null;
+    VectorClock stable = meta.applied();
+    for (String m : meta.view().members()) {
+      if (m.equals(nodeId)) continue;
+      VectorClock r = peerApplied.get(m);
+      if (r == null || !meta.applied().dominatesOrEquals(r)) return null; // (3)
+      stable = min(stable, r);
+    }
+    return stable;
+  }
+
+  /**
+   * Drops up to about {@code limit} causally stable tombstoned keys in one batch; returns how many
+   * keys were dropped. Cheap when there is nothing to do; call it periodically.
+   */
+  public int collectGarbage(int limit) {
+    int dropped;
+    synchronized (this) {
+      VectorClock stable = stableVc();
+      if (stable == null || stable.isEmpty()) return 0;
+      List<Store.DotKey> candidates = store.tombstones(stable, gcCursor, limit);
+      gcCursor = candidates.size() < limit ? null : candidates.get(candidates.size() - 1).dot();
+      List<Batch.KeyChange> changes = new ArrayList<>();
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      VectorClock collected = meta.lastOwnVc();
+      for (Store.DotKey c : candidates) {
+        if (!seen.add(c.key())) continue;
+        Siblings s = store.get(c.key());
+        if (s.isEmpty() || !isStable(s, stable)) continue;
+        changes.add(new Batch.KeyChange(c.key(), s, Siblings.EMPTY));
+        collected = collected.merge(s.vc());
+      }
+      if (changes.isEmpty()) return 0;
+      NodeMeta next = new NodeMeta(meta.origin(), meta.ownSeq(), collected, meta.applied(), meta.view());
+      store.commit(new Batch(changes, next));
+      meta = next;
+      dropped = changes.size();
+    }
+    onChange.run();
+    return dropped;
+  }
+
+  private static boolean isStable(Siblings s, VectorClock stable) {
+    for (Version v : s.versions()) {
+      if (!v.isTombstone() || !stable.dominatesOrEquals(v.vc())) return false;
+    }
+    return true;
+  }
+
+  private static VectorClock min(VectorClock a, VectorClock b) {
+    Map<String, Long> m = new HashMap<>();
+    for (Map.Entry<String, Long> e : a.asMap().entrySet()) m.put(e.getKey(), Math.min(e.getValue(), b.get(e.getKey())));
+    return VectorClock.of(m);
+  }
+
   // ---------------------------------------------------------------- membership
 
   public synchronized ViewState view() {
@@ -244,6 +354,7 @@ public final class Replica {
       ViewState next = meta.view().merge(incoming);
       if (next.equals(meta.view())) return false;
       meta = meta.withView(next);
+      peerApplied.clear();
       store.commit(new Batch(List.of(), meta));
     }
     onChange.run();
@@ -254,8 +365,15 @@ public final class Replica {
   public ViewState changeView(String member, boolean present) {
     ViewState next;
     synchronized (this) {
-      next = meta.view().with(member, present, nodeId);
+      VectorClock drained = VectorClock.EMPTY; // what this node holds of the leaving node's origins
+      if (!present) {
+        for (Map.Entry<String, Long> e : meta.applied().asMap().entrySet()) {
+          if (nodeOf(e.getKey()).equals(member)) drained = drained.with(e.getKey(), e.getValue());
+        }
+      }
+      next = meta.view().with(member, present, nodeId, drained);
       meta = meta.withView(next);
+      peerApplied.clear();
       store.commit(new Batch(List.of(), meta)).join();
     }
     onChange.run();

@@ -1,6 +1,7 @@
 package dev.causalkv.core;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -40,11 +41,21 @@ public interface Store extends AutoCloseable {
   /** Every key's siblings, from one consistent snapshot taken now, in key order. */
   Scan scan();
 
+  /**
+   * Up to {@code limit} tombstone versions whose dot is covered by {@code upTo}, with their keys,
+   * in {@link Dot} order, strictly after {@code after} (null: from the first). The candidates of
+   * tombstone garbage collection (DESIGN.md §7).
+   */
+  List<DotKey> tombstones(VectorClock upTo, Dot after, int limit);
+
   /** Number of keys held (tombstoned keys included); may be an estimate for large engines. */
   long keyCount();
 
   @Override
   void close();
+
+  /** A dot and the key of the version it names. */
+  record DotKey(Dot dot, String key) {}
 
   /** A snapshot iteration over versions; must be closed. */
   interface Delta extends Iterator<Version>, AutoCloseable {

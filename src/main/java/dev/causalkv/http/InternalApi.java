@@ -70,6 +70,8 @@ final class InternalApi {
       return;
     }
     replica.mergeView(view);
+    // The puller's applied was durable when it sent it (PeerTransport waits): a safe stability report.
+    replica.notePeerApplied(from, since, view);
     waiters.park(new Waiters.Waiter() {
       @Override
       protected boolean ready() {

@@ -10,6 +10,7 @@ import dev.causalkv.wire.PayloadCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The client API of {@code /keyValue-store} (assignment + DESIGN.md §4 and §8): reads wait, without
@@ -45,6 +46,11 @@ final class KeyValueApi {
     waiters.park(new CoveredRead(key, p) {
       @Override
       protected void onReady() {
+        // Serve only durable versions: a dot a client has seen must survive a crash, or it could be reused.
+        afterDurable(call, this::answer);
+      }
+
+      private void answer() {
         Replica.Read r = last;
         Version visible = r.siblings().visible();
         boolean exists = visible != null && !visible.isTombstone();
@@ -142,7 +148,20 @@ final class KeyValueApi {
     metrics.inc("op.out_of_date");
     // merge(P, VC(S)): never smaller than the client's payload, never the node's applied VC.
     Replica.Read r = replica.read(key, p);
-    call.respond(400, withPayload(HttpCall.error("Payload out of date"), r.payload()));
+    afterDurable(call, () -> call.respond(400, withPayload(HttpCall.error("Payload out of date"), r.payload())));
+  }
+
+  /** Runs {@code answer} once everything this node has committed so far is durable (at once if it is). */
+  private void afterDurable(HttpCall call, Runnable answer) {
+    CompletableFuture<Void> d = replica.durable();
+    if (d.isDone() && !d.isCompletedExceptionally()) {
+      answer.run();
+      return;
+    }
+    d.whenComplete((ok, err) -> {
+      if (err != null) call.respond(500, HttpCall.error("Store is failing: state could not be made durable"));
+      else answer.run();
+    });
   }
 
   /** A read parked until its payload is covered; keeps the last read so answering need not read again. */

@@ -9,6 +9,8 @@ import dev.causalkv.driver.Waiters;
 import dev.causalkv.http.HttpEdge;
 import dev.causalkv.membership.ViewCoordinator;
 import dev.causalkv.storage.InMemoryStore;
+import dev.causalkv.storage.RocksDbStore;
+import java.nio.file.Path;
 import dev.causalkv.transport.PeerTransport;
 import dev.causalkv.wire.PayloadCodec;
 import java.security.SecureRandom;
@@ -26,6 +28,11 @@ public final class Node implements AutoCloseable {
   /** How long view changes wait for acknowledgements, and drains for an answer. */
   static final long VIEW_ACK_MILLIS = 2000;
   static final int MAX_PARKED = 20_000;
+  /** RocksDB's block cache: with the memtables, the engine's whole memory for data, off the heap. */
+  static final long BLOCK_CACHE_BYTES = 64L << 20;
+  /** How often stable tombstones are collected, and how many keys at most per step. */
+  static final long GC_PERIOD_MILLIS = 1000;
+  static final int GC_STEP_KEYS = 1000;
 
   private final Config config;
   private final Store store;
@@ -69,17 +76,45 @@ public final class Node implements AutoCloseable {
 
   /** Builds the node from {@code config}: opens its store and recovers its state; nothing listens yet. */
   public static Node create(Config config) {
-    return new Node(config, openStore(config));
+    Store store = openStore(config);
+    try {
+      return new Node(config, store);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
   }
 
+  /**
+   * The engine at {@code DATA_DIR}: RocksDB with the {@code SYNC} mode, or the in-memory engine for
+   * {@code DATA_DIR=:memory:}. Throws with a one-line reason when the directory cannot be used.
+   */
   static Store openStore(Config config) {
-    return InMemoryStore.create();
+    if (config.inMemory()) return InMemoryStore.create();
+    return RocksDbStore.open(Path.of(config.dataDir()), RocksDbStore.SyncMode.parse(config.sync()), BLOCK_CACHE_BYTES);
   }
 
   public Node start() {
     edge.start();
     transport.reconcile();
+    timer.scheduleWithFixedDelay(this::collectGarbage, GC_PERIOD_MILLIS, GC_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  /** One timer tick of tombstone collection, run on a worker so the timer never blocks on disk. */
+  private void collectGarbage() {
+    try {
+      workers.execute(() -> {
+        try {
+          int n = replica.collectGarbage(GC_STEP_KEYS);
+          if (n > 0) metrics.add("gc.keys_dropped", n);
+        } catch (RuntimeException e) {
+          metrics.inc("gc.failed");
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException busy) {
+      // overloaded or closing: try again next tick
+    }
   }
 
   public int port() {

@@ -1,6 +1,7 @@
 package dev.causalkv.storage;
 
 import dev.causalkv.core.Batch;
+import dev.causalkv.core.Dot;
 import dev.causalkv.core.NodeMeta;
 import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
@@ -29,6 +30,8 @@ public final class InMemoryStore implements Store {
   private final Map<String, Siblings> keys = new HashMap<>();
   /** origin → seq → key of the live version with that dot. */
   private final Map<String, TreeMap<Long, String>> log = new HashMap<>();
+  /** The tombstones among them, in dot order. */
+  private final TreeMap<Dot, String> tombs = new TreeMap<>();
   private NodeMeta meta;
 
   public static InMemoryStore create() {
@@ -53,10 +56,12 @@ public final class InMemoryStore implements Store {
         if (!c.after().contains(v.dot())) {
           TreeMap<Long, String> idx = log.get(v.dot().origin());
           if (idx != null) idx.remove(v.dot().seq());
+          if (v.isTombstone()) tombs.remove(v.dot());
         }
       }
       for (Version v : c.after().versions()) {
         log.computeIfAbsent(v.dot().origin(), o -> new TreeMap<>()).put(v.dot().seq(), v.key());
+        if (v.isTombstone()) tombs.put(v.dot(), v.key());
       }
       if (c.after().isEmpty()) keys.remove(c.key());
       else keys.put(c.key(), c.after());
@@ -107,6 +112,16 @@ public final class InMemoryStore implements Store {
       @Override public Siblings next() { return it.next(); }
       @Override public void close() {}
     };
+  }
+
+  @Override
+  public synchronized List<DotKey> tombstones(VectorClock upTo, Dot after, int limit) {
+    List<DotKey> out = new ArrayList<>();
+    for (Map.Entry<Dot, String> e : (after == null ? tombs : tombs.tailMap(after, false)).entrySet()) {
+      if (out.size() >= limit) break;
+      if (upTo.covers(e.getKey())) out.add(new DotKey(e.getKey(), e.getValue()));
+    }
+    return out;
   }
 
   @Override

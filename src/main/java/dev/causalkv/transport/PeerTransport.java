@@ -41,6 +41,8 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   private static final MediaType JSON = MediaType.get("application/json");
   /** Versions merged per batch while streaming an answer: bounds memory and lock hold time. */
   private static final int MERGE_CHUNK = 512;
+  /** ... and at most this many characters of them, so that large values keep the heap bounded. */
+  private static final long MERGE_CHUNK_BYTES = 8L << 20;
 
   private final Replica replica;
   private final String token;
@@ -116,10 +118,17 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   /** How a pull ended. */
   enum PullResult { COMPLETE, REFUSED, FAILED }
 
-  private Request pullRequest(String peer, long waitMillis) {
+  private Request pullRequest(String peer, long waitMillis) throws IOException {
+    VectorClock applied = replica.meta().applied();
+    // Report only what is durable: the peer may garbage-collect tombstones on the strength of it.
+    try {
+      replica.durable().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IOException("local store not durable: " + e, e);
+    }
     JsonObject body = new JsonObject();
     body.addProperty("from", replica.nodeId());
-    body.add("applied", Json.encode(replica.meta().applied()));
+    body.add("applied", Json.encode(applied));
     body.add("seen", Json.encode(replica.seen()));
     body.add("view", Json.encode(replica.view()));
     body.addProperty("waitMs", waitMillis);
@@ -135,7 +144,13 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    * terminating line, so an answer that breaks off raises nothing (DESIGN.md §5).
    */
   PullResult pullOnce(OkHttpClient client, String peer, long waitMillis, Call[] current) {
-    Call call = client.newCall(pullRequest(peer, waitMillis));
+    Call call;
+    try {
+      call = client.newCall(pullRequest(peer, waitMillis));
+    } catch (IOException e) {
+      metrics.inc("pull.failed");
+      return PullResult.FAILED;
+    }
     if (current != null) current[0] = call;
     try (Response resp = call.execute()) {
       ResponseBody body = resp.body();
@@ -150,6 +165,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       }
       BufferedSource src = body.source();
       List<Version> chunk = new ArrayList<>();
+      long chunkBytes = 0;
       long bytes = 0;
       long versions = 0;
       String line;
@@ -158,10 +174,12 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         JsonObject o = Json.object(line);
         if (o.has("ver")) {
           chunk.add(Json.decodeVersion(o.getAsJsonObject("ver")));
+          chunkBytes += line.length();
           versions++;
-          if (chunk.size() >= MERGE_CHUNK) {
+          if (chunk.size() >= MERGE_CHUNK || chunkBytes >= MERGE_CHUNK_BYTES) {
             replica.merge(chunk);
             chunk = new ArrayList<>();
+            chunkBytes = 0;
           }
         } else if (o.has("view")) {
           replica.mergeView(Json.decodeView(o.get("view")));
