@@ -77,7 +77,7 @@ final class Charts {
       g.setColor(new Color(0xe5e5e5));
       g.drawLine(xx, t, xx, h - b);
       g.setColor(Color.DARK_GRAY);
-      String lab = xTransform.equals("percentile") ? fmt(xv) + "%" : fmt(xv);
+      String lab = xTransform.equals("percentile") ? pctLabel(xv) : fmt(xv);
       g.drawString(lab, xx - g.getFontMetrics().stringWidth(lab) / 2, h - b + 18);
     }
     g.setColor(Color.BLACK);
@@ -123,13 +123,19 @@ final class Charts {
     g.setClip(null);
     // legend
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-    int ly = t + 10;
+    int legendW = 0;
+    for (Series s : series) legendW = Math.max(legendW, g.getFontMetrics().stringWidth(s.name()) + 30);
+    boolean bottomRight = xTransform.equals("percentile");
+    int lx = bottomRight ? w - r - legendW - 12 : l + 12;
+    int ly = bottomRight ? h - b - 12 - 18 * series.size() : t + 10;
+    g.setColor(new Color(255, 255, 255, 220));
+    g.fillRect(lx - 4, ly - 4, legendW + 8, 18 * series.size() + 4);
     si = 0;
     for (Series s : series) {
       g.setColor(PALETTE[si++ % PALETTE.length]);
-      g.fillRect(l + 12, ly, 12, 12);
+      g.fillRect(lx, ly, 12, 12);
       g.setColor(Color.BLACK);
-      g.drawString(s.name(), l + 30, ly + 11);
+      g.drawString(s.name(), lx + 18, ly + 11);
       ly += 18;
     }
     g.dispose();
@@ -149,6 +155,11 @@ final class Charts {
 
   private static double ty(double y, boolean log) {
     return log ? Math.log10(Math.max(y, 1e-3)) : y;
+  }
+
+  static String pctLabel(double p) {
+    String s = String.format("%.4f", p).replaceAll("0+$", "").replaceAll("\\.$", "");
+    return s + "%";
   }
 
   static String fmt(double v) {

@@ -74,6 +74,7 @@ final class Result {
     o.addProperty("targetRate", targetRate);
     o.addProperty("seconds", round(seconds));
     o.addProperty("opsPerSec", round(throughput()));
+    if (targetRate > 0) o.addProperty("saturated", throughput() < 0.9 * targetRate);
     o.addProperty("notFound", notFound);
     o.addProperty("outOfDate", outOfDate);
     o.addProperty("otherErrors", otherErrors);
@@ -101,7 +102,7 @@ final class Result {
     Histogram all = merged();
     JsonArray a = new JsonArray();
     if (all.getTotalCount() == 0) return a;
-    double[] ps = {1, 5, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100};
+    double[] ps = {0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99};
     for (double p : ps) {
       JsonArray pt = new JsonArray();
       pt.add(p);

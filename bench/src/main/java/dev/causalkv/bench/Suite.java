@@ -45,7 +45,7 @@ final class Suite {
     this.benchJar = repo.resolve("bench/target/causalkv-bench.jar");
     this.quick = quick;
     this.warmupMs = quick ? 2000 : 3000;
-    this.measureMs = quick ? 4000 : 8000;
+    this.measureMs = quick ? 4000 : 6000;
     this.only = only;
   }
 
@@ -149,6 +149,19 @@ final class Suite {
     return load(label, t, mix, conns, 0, KEYS, value, zipf, "k", null);
   }
 
+  /** An unrecorded balanced run so the server's JIT has compiled the hot paths before measuring. */
+  private void jitWarmUp(String who, List<InetSocketAddress> t) throws Exception {
+    LoadEngine.Config c = new LoadEngine.Config();
+    c.label = who + " JIT warm-up (not recorded)";
+    c.targets = t;
+    c.connections = CONNS;
+    c.workload = new Workload("mix50", false, KEYS, VALUE, "k");
+    c.warmupMs = quick ? 3000 : 5000;
+    c.durationMs = 100;
+    c.progress = false;
+    new LoadEngine(c).run();
+  }
+
   private void preload(List<InetSocketAddress> t, long keys, int value, String prefix) throws Exception {
     long t0 = System.nanoTime();
     Result r = load("preload", t, "load", CONNS, 0, keys, value, false, prefix, null);
@@ -235,6 +248,7 @@ final class Suite {
   }
 
   private void runMatrix(JsonObject into, List<InetSocketAddress> t, List<Integer> sizes, String who) throws Exception {
+    jitWarmUp(who, t);
     JsonObject mixes = new JsonObject();
     into.add("mixes", mixes);
     for (String[] m : MIXES) {
@@ -284,6 +298,7 @@ final class Suite {
               + " writes): no durable engine in this build");
           return;
         }
+        jitWarmUp("durable " + sync, t);
         JsonObject s = new JsonObject();
         res.add(sync, s);
         s.add("write", run("durable " + sync + " write", t, "write", CONNS, VALUE, false).toJson());
@@ -302,6 +317,7 @@ final class Suite {
       try (Cluster c = cluster(n, 18200 + n * 10, ":memory:", null)) {
         List<InetSocketAddress> t = c.addrs();
         preload(t, KEYS, VALUE, "k");
+        jitWarmUp(n + " nodes", t);
         JsonObject s = new JsonObject();
         res.add(Integer.toString(n), s);
         for (String mix : new String[] {"read95", "write", "read", "mix50"}) {
@@ -332,6 +348,7 @@ final class Suite {
       res.addProperty("members", hz.getCluster().getMembers().size());
       Workload pre = new Workload("load", false, KEYS, VALUE, "k");
       HazelcastBaseline.preload(hz, pre);
+      HazelcastBaseline.run(hz, "hazelcast JIT warm-up", new Workload("mix50", false, KEYS, VALUE, "k"), clients, 0, quick ? 3000 : 5000);
       JsonObject h = new JsonObject();
       res.add("hz", h);
       for (String mix : mixes) {
@@ -346,6 +363,7 @@ final class Suite {
     try (Cluster c = cluster(3, 18300, ":memory:", null)) {
       List<InetSocketAddress> t = c.addrs();
       preload(t, KEYS, VALUE, "k");
+      jitWarmUp("3 nodes", t);
       JsonObject o = new JsonObject();
       res.add("ours", o);
       for (String mix : mixes) o.add(mix, run("3 nodes " + mix + " x16", t, mix, clients, VALUE, false).toJson());
@@ -372,14 +390,20 @@ final class Suite {
     res.addProperty("rate", rate);
     Process bare = startBare(18080);
     preload(one("127.0.0.1:18080"), KEYS, VALUE, "k");
+    jitWarmUp("bare", one("127.0.0.1:18080"));
     Result rb = load("bare open " + (int) rate + "/s", one("127.0.0.1:18080"), "read95", CONNS, rate, KEYS, VALUE, false, "k", null);
     res.add("bare", rb.toJson());
     res.add("bareCdf", rb.cdf());
     Procs.stop(bare);
+    double max3 = maxRate("scale.3", "read95");
+    double rate3 = max3 > 0 ? Math.max(200, Math.floor(max3 / 2 / 100) * 100) : rate;
+    res.addProperty("rate3", rate3);
     for (int n : new int[] {1, 3}) {
+      double rn = n == 1 ? rate : rate3;
       try (Cluster c = cluster(n, 18400 + n * 10, ":memory:", null)) {
         preload(c.addrs(), KEYS, VALUE, "k");
-        Result r = load(n + " node open " + (int) rate + "/s", c.addrs(), "read95", CONNS, rate, KEYS, VALUE, false, "k", null);
+        jitWarmUp(n + " nodes", c.addrs());
+        Result r = load(n + " node open " + (int) rn + "/s", c.addrs(), "read95", CONNS, rn, KEYS, VALUE, false, "k", null);
         res.add("node" + n, r.toJson());
         res.add("node" + n + "Cdf", r.cdf());
       }
@@ -397,6 +421,7 @@ final class Suite {
     res.addProperty("backgroundMix", "mix50");
     try (Cluster c = cluster(3, 18500, ":memory:", null)) {
       preload(c.addrs(), KEYS, VALUE, "k");
+      jitWarmUp("3 nodes", c.addrs());
       // idle lag first, then under load
       for (String mode : new String[] {"idle", "loaded"}) {
         int secs = (int) (measureMs / 1000);
@@ -538,6 +563,7 @@ final class Suite {
       Cluster.awaitUp(b, 60_000);
       List<InetSocketAddress> tb = List.of(b.addr());
       preload(tb, KEYS, VALUE, "k");
+      jitWarmUp("B", tb);
       Result base = run("B alone read95", tb, "read95", CONNS, VALUE, false);
       res.add("baseline", base.toJson());
       res.addProperty("payload", poison);
@@ -768,8 +794,8 @@ final class Suite {
     }
     Path json = work.resolve("jmh.json");
     Files.deleteIfExists(json);
-    List<String> cmd = new ArrayList<>(List.of("java", "-jar", jar.toString(), "-f", "1", "-wi", quick ? "1" : "2", "-w", "1s",
-        "-i", quick ? "2" : "3", "-r", quick ? "1s" : "2s", "-t", "1", "-rf", "json", "-rff", json.toString()));
+    List<String> cmd = new ArrayList<>(List.of("java", "-jar", jar.toString(), "-f", "1", "-wi", "1", "-w", "1s",
+        "-i", quick ? "2" : "3", "-r", "1s", "-t", "1", "-rf", "json", "-rff", json.toString()));
     Process p = Procs.start(cmd, Map.of(), work.resolve("jmh.log"));
     if (!p.waitFor(15, java.util.concurrent.TimeUnit.MINUTES)) { Procs.stop(p); throw new IllegalStateException("jmh timed out"); }
     if (!Files.exists(json)) throw new IllegalStateException("jmh wrote no results, see bench/work/jmh.log");
