@@ -17,10 +17,18 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class BareServer {
   private final ConcurrentHashMap<String, String> map = new ConcurrentHashMap<>();
+  /** When set, every request is answered on this pool instead of the I/O thread (as the node does). */
+  private final java.util.concurrent.ExecutorService pool;
+
+  BareServer(int dispatchThreads) {
+    this.pool = dispatchThreads > 0 ? java.util.concurrent.Executors.newFixedThreadPool(dispatchThreads) : null;
+  }
 
   static void main(String[] args) {
     int port = Integer.parseInt(args.length > 0 ? args[0] : "18080");
-    new BareServer().start(port);
+    // --dispatch=N: answer on an N-thread pool instead of the I/O thread (the node uses 16)
+    int dispatch = args.length > 1 && args[1].startsWith("--dispatch=") ? Integer.parseInt(args[1].substring(11)) : 0;
+    new BareServer(dispatch).start(port);
     System.out.println("bare server listening on " + port);
   }
 
@@ -50,6 +58,10 @@ final class BareServer {
   }
 
   private void answer(HttpServerExchange ex, String body) {
+    if (pool != null && ex.isInIoThread()) {
+      ex.dispatch(pool, () -> answer(ex, body));
+      return;
+    }
     String path = ex.getRequestPath();
     HttpString m = ex.getRequestMethod();
     String val = null;

@@ -169,8 +169,12 @@ final class Suite {
   }
 
   private Process startBare(int port) throws Exception {
+    return startBare(port, "--dispatch=0");
+  }
+
+  private Process startBare(int port, String mode) throws Exception {
     Process p = Procs.start(List.of("java", "-cp", benchJar.toString(), "dev.causalkv.bench.BenchMain", "bare-server",
-        Integer.toString(port)), Map.of(), work.resolve("bare.log"));
+        Integer.toString(port), mode), Map.of(), work.resolve("bare.log"));
     long deadline = System.currentTimeMillis() + 30_000;
     while (!Http.up("127.0.0.1:" + port)) {
       if (System.currentTimeMillis() > deadline || !p.isAlive()) throw new IllegalStateException("bare server did not start");
@@ -232,6 +236,16 @@ final class Suite {
     }
     runMatrix(b, bt, sizes, "bare");
     Procs.stop(bare);
+    // the same baseline answering on a worker pool instead of the I/O thread, as the node does
+    JsonObject disp = new JsonObject();
+    res.add("bareDispatch", disp);
+    for (int threads : new int[] {16, 2}) {
+      Process p = startBare(18080, "--dispatch=" + threads);
+      preload(bt, KEYS, VALUE, "k");
+      jitWarmUp("bare dispatch " + threads, bt);
+      disp.add(Integer.toString(threads), run("bare, " + threads + "-thread pool, read95", bt, "read95", CONNS, VALUE, false).toJson());
+      Procs.stop(p);
+    }
     // our node
     try (Cluster c = cluster(1, 18100, ":memory:", null)) {
       List<InetSocketAddress> t = c.addrs();
