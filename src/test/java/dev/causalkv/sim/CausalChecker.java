@@ -57,6 +57,10 @@ final class CausalChecker {
   private final BitSet[] sessionOwn;
   private final BitSet[] sessionSeen;
   private final List<Anomaly> anomalies = new ArrayList<>();
+  /** node → key → the tombstones (with their pasts) that node garbage-collected. */
+  private final Map<String, Map<String, BitSet>> collected = new HashMap<>();
+  /** origin → collected tombstones (with pasts) its next write follows (they went into lastOwnVc). */
+  private final Map<String, BitSet> originCollected = new HashMap<>();
 
   CausalChecker(int sessions) {
     sessionPast = new BitSet[sessions];
@@ -174,6 +178,8 @@ final class CausalChecker {
       if (bid >= 0) p.or(closure(bid));
     }
     if (prev != null) p.or(closure(prev));
+    BitSet gc = originCollected.get(v.dot().origin());
+    if (gc != null) p.or(gc);
     writes.add(w);
     past.add(p);
     byDot.put(v.dot(), id);
@@ -197,7 +203,8 @@ final class CausalChecker {
    * answer) every write to the key in the session's past must be reflected in them. When
    * {@code adopt}, the returned payload was merge(P, VC(S)) and the session now depends on S.
    */
-  void read(int opId, int session, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
+  void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
+    BitSet gone = collectedAt(node, key);
     BitSet reflected = new BitSet();
     BitSet returned = new BitSet();
     for (Version v : siblings.versions()) {
@@ -208,6 +215,20 @@ final class CausalChecker {
       if (!w.key().equals(key)) fail("wrong key", "read of " + key + " returned " + w.describe(), opId, w.opId());
       reflected.or(closure(id));
     }
+    for (int x = returned.nextSetBit(0); x >= 0; x = returned.nextSetBit(x + 1)) {
+      if (gone.get(x)) {
+        fail("deleted key came back", node + " returned " + writes.get(x).describe() + " after collecting a tombstone that follows it", opId, writes.get(x).opId());
+      }
+      BitSet p = sessionPast[session];
+      for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
+        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x)) {
+          fail("stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
+              + " in the session's causal past overwrote", opId, writes.get(x).opId(), writes.get(i).opId());
+          break;
+        }
+      }
+    }
+    reflected.or(gone); // a collected tombstone is reflected: the key is deleted here for good
     if (covered) {
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
@@ -223,11 +244,33 @@ final class CausalChecker {
       }
       checkVisible(siblings, opId);
     }
+    reflected.andNot(gone);
+    for (int x = returned.nextSetBit(0); x >= 0; x = returned.nextSetBit(x + 1)) reflected.or(closure(x));
     if (adopt) {
       sessionPast[session].or(reflected);
       sessionSeen[session].or(returned);
     }
     checkPayload(session, payloadOut, opId, "read payload");
+  }
+
+  private BitSet collectedAt(String node, String key) {
+    Map<String, BitSet> m = collected.get(node);
+    BitSet b = m == null ? null : m.get(key);
+    return b == null ? new BitSet() : b;
+  }
+
+  /** Node {@code node} (writing as {@code origin}) garbage-collected these keys' siblings. */
+  void collected(String node, String origin, List<Siblings> keys) {
+    for (Siblings s : keys) {
+      BitSet b = new BitSet();
+      for (Version v : s.versions()) {
+        if (!v.isTombstone()) fail("gc dropped a value", node + " collected " + s + ", which holds a value");
+        int id = idOf(v.dot(), -1);
+        if (id >= 0) b.or(closure(id));
+      }
+      collected.computeIfAbsent(node, n -> new HashMap<>()).computeIfAbsent(s.versions().get(0).key(), k -> new BitSet()).or(b);
+      originCollected.computeIfAbsent(origin, o -> new BitSet()).or(b);
+    }
   }
 
   private void checkVisible(Siblings s, int opId) {
@@ -252,8 +295,19 @@ final class CausalChecker {
       if (!dominated.get(w.id())) maximal.get(w.key()).set(w.id());
     }
     for (Map.Entry<String, TreeMap<String, Siblings>> node : stateByNode.entrySet()) {
+      for (String k : node.getValue().keySet()) {
+        if (!maximal.containsKey(k)) fail("phantom key", node.getKey() + " holds key " + k + " that no client wrote");
+      }
       for (Map.Entry<String, BitSet> e : maximal.entrySet()) {
         Siblings s = node.getValue().getOrDefault(e.getKey(), Siblings.EMPTY);
+        if (s.isEmpty()) {
+          boolean allTombstones = true;
+          for (int i = e.getValue().nextSetBit(0); i >= 0; i = e.getValue().nextSetBit(i + 1)) {
+            if (writes.get(i).value() != null) allTombstones = false;
+          }
+          if (!allTombstones) fail("lost write", node.getKey() + " holds nothing for " + e.getKey() + ", whose latest writes " + describe(e.getValue()) + " hold a value");
+          continue; // deleted for good, its tombstones collected
+        }
         BitSet held = new BitSet();
         BitSet reflected = new BitSet();
         for (Version v : s.versions()) {

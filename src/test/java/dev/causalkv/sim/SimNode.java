@@ -126,6 +126,8 @@ final class SimNode {
       sim.net.send(id, req.from(), () -> sim.node(req.from()).onRefused(id, req.reqId(), v));
       return;
     }
+    // The puller's applied was durable when sent (in-memory: at once): a stability report for GC.
+    replica.notePeerApplied(req.from(), req.since(), req.view());
     if (replica.hasNewsFor(req.since(), req.seen())) {
       answer(req);
     } else {
