@@ -284,8 +284,10 @@ final class SimNode {
   }
 
   /** A pushed view (InternalApi.pushView): drain members this view removes, then merge it. */
-  void onViewPush(ViewState view) {
+  void onViewPush(String from, ViewState view) {
     if (down) return;
+    // InternalApi.pushView: only members, or a view about this node, are heard
+    if (!replica.members().contains(from) && !view.entries().containsKey(id)) return;
     for (String m : replica.members()) {
       if (!m.equals(id) && view.isRemoved(m) && !replica.view().isRemoved(m)) drain(m);
     }

@@ -154,7 +154,9 @@ final class Simulation {
       for (SimNode n : nodes.values()) {
         state.append("\n    ").append(n.id).append(removed.contains(n.id) ? " (removed)" : "").append(n.down ? " (down)" : "")
             .append(": members ").append(n.replica.members()).append(" view ").append(n.replica.view())
-            .append(" applied ").append(n.replica.meta().applied()).append(" keys ").append(snapshot(n).size());
+            .append(" applied ").append(n.replica.meta().applied()).append(" stable ").append(n.replica.stableVc())
+            .append(" keys ").append(snapshot(n).values().stream().map(x -> x.versions().get(0).key() + "=" + x.versions().stream()
+                .map(v -> v.dot() + (v.isTombstone() ? "<tomb>" : "") + v.vc()).toList()).toList());
       }
       checker.anomalies().add(new CausalChecker.Anomaly("no convergence",
           "replicas still differ (or ops pending: " + pendingOps + ") " + QUIESCENCE_LIMIT_MILLIS + "ms after healing:" + state, List.of()));
@@ -290,13 +292,22 @@ final class Simulation {
       return;
     }
     SimNode coord = nodes.get(up.get(rnd.nextInt(up.size())));
+    if (coord.replica.members().contains(id)) { // already added (ViewCoordinator.add answers 404)
+      joining.remove(id);
+      return;
+    }
+    TreeSet<String> targets = new TreeSet<>(coord.replica.members()); // as ViewCoordinator.add: members and the new node
     ViewState next = coord.replica.changeView(id, true);
+    targets.addAll(next.members());
     coord.reconcilePullers();
     joining.remove(id);
-    event(coord.id + " added " + id + "; pushing view");
-    for (String m : new ArrayList<>(nodes.keySet())) {
-      if (m.equals(coord.id)) continue;
-      net.send(coord.id, m, () -> nodes.get(m).onViewPush(next));
+    event(coord.id + " added " + id + "; pushing view to " + targets);
+    push(coord, targets, next);
+  }
+
+  private void push(SimNode coord, TreeSet<String> targets, ViewState view) {
+    for (String m : targets) {
+      if (!m.equals(coord.id) && nodes.containsKey(m)) net.send(coord.id, m, () -> nodes.get(m).onViewPush(coord.id, view));
     }
   }
 
@@ -325,13 +336,11 @@ final class Simulation {
       loop.after(50, () -> tryRemove(victim));
       return;
     }
+    TreeSet<String> targets = new TreeSet<>(coord.replica.members()); // as ViewCoordinator.remove: the members before
     ViewState next = coord.replica.changeView(victim, false);
     removed.add(victim);
     event(coord.id + (skipDrain ? " removed " + victim + " (down: drain skipped, its writes were all here)" : " drained and removed " + victim) + "; pushing view");
-    for (String m : new ArrayList<>(nodes.keySet())) {
-      if (m.equals(coord.id)) continue;
-      net.send(coord.id, m, () -> nodes.get(m).onViewPush(next));
-    }
+    push(coord, targets, next);
   }
 
   // ---------------------------------------------------------------- clients
