@@ -57,8 +57,14 @@ final class CausalChecker {
   private final BitSet[] sessionOwn;
   private final BitSet[] sessionSeen;
   private final List<Anomaly> anomalies = new ArrayList<>();
-  /** node → key → the tombstones (with their pasts) that node garbage-collected. */
-  private final Map<String, Map<String, BitSet>> collected = new HashMap<>();
+  /**
+   * key → the tombstones (with their pasts) some node garbage-collected. They were causally
+   * stable: every member reflects them, so absence reflects them anywhere from then on (a node
+   * that catches up later may never see them), and nothing they overwrote may show up again.
+   */
+  private final Map<String, BitSet> collected = new HashMap<>();
+  /** key → what collected tombstones overwrote (their pasts, without them): must never be read again. */
+  private final Map<String, BitSet> collectedOverwrote = new HashMap<>();
   /** origin → collected tombstones (with pasts) its next write follows (they went into lastOwnVc). */
   private final Map<String, BitSet> originCollected = new HashMap<>();
 
@@ -204,7 +210,7 @@ final class CausalChecker {
    * {@code adopt}, the returned payload was merge(P, VC(S)) and the session now depends on S.
    */
   void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
-    BitSet gone = collectedAt(node, key);
+    BitSet gone = collected.getOrDefault(key, new BitSet());
     BitSet reflected = new BitSet();
     BitSet returned = new BitSet();
     for (Version v : siblings.versions()) {
@@ -216,8 +222,8 @@ final class CausalChecker {
       reflected.or(closure(id));
     }
     for (int x = returned.nextSetBit(0); x >= 0; x = returned.nextSetBit(x + 1)) {
-      if (gone.get(x)) {
-        fail("deleted key came back", node + " returned " + writes.get(x).describe() + " after collecting a tombstone that follows it", opId, writes.get(x).opId());
+      if (collectedOverwrote.getOrDefault(key, new BitSet()).get(x)) {
+        fail("deleted key came back", node + " returned " + writes.get(x).describe() + ", which a collected tombstone follows", opId, writes.get(x).opId());
       }
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
@@ -253,12 +259,6 @@ final class CausalChecker {
     checkPayload(session, payloadOut, opId, "read payload");
   }
 
-  private BitSet collectedAt(String node, String key) {
-    Map<String, BitSet> m = collected.get(node);
-    BitSet b = m == null ? null : m.get(key);
-    return b == null ? new BitSet() : b;
-  }
-
   /** Node {@code node} (writing as {@code origin}) garbage-collected these keys' siblings. */
   void collected(String node, String origin, List<Siblings> keys) {
     for (Siblings s : keys) {
@@ -266,9 +266,12 @@ final class CausalChecker {
       for (Version v : s.versions()) {
         if (!v.isTombstone()) fail("gc dropped a value", node + " collected " + s + ", which holds a value");
         int id = idOf(v.dot(), -1);
-        if (id >= 0) b.or(closure(id));
+        if (id >= 0) {
+          b.or(closure(id));
+          collectedOverwrote.computeIfAbsent(v.key(), k -> new BitSet()).or(past.get(id));
+        }
       }
-      collected.computeIfAbsent(node, n -> new HashMap<>()).computeIfAbsent(s.versions().get(0).key(), k -> new BitSet()).or(b);
+      collected.computeIfAbsent(s.versions().get(0).key(), k -> new BitSet()).or(b);
       originCollected.computeIfAbsent(origin, o -> new BitSet()).or(b);
     }
   }

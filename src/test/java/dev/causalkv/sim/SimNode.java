@@ -274,6 +274,12 @@ final class SimNode {
   boolean drain(String leaving) {
     SimNode n = sim.node(leaving);
     if (n == null || n.down || down || !sim.net.connected(id, leaving)) return false;
+    // the drain is a pull like any other: the leaving node answers only members (InternalApi.pull)
+    if (!n.replica.admitPull(id, replica.view())) {
+      replica.mergeView(n.replica.view()); // the 403 carries its view
+      return false;
+    }
+    n.replica.notePeerApplied(id, replica.meta().applied(), replica.view());
     Replica.PullAnswer a = n.replica.answerPull(replica.meta().applied());
     List<Version> vs = new ArrayList<>();
     a.delta().forEachRemaining(vs::add);
