@@ -246,7 +246,11 @@ public final class Replica {
 
   /**
    * Merges pulled versions (any subset of an answer: merging is always safe) in one batch.
-   * Versions of keys this replica dominates change nothing.
+   * Versions of keys this replica dominates change nothing, and neither do versions that
+   * {@code applied} already covers: this replica reflects them (holds them, or something that
+   * dominates them), or reflected them until it garbage-collected the tombstones that did. An
+   * answer read from an older snapshot of a peer can still carry such a version after the
+   * tombstone was collected here; merging it would bring deleted data back, at this node only.
    */
   public CompletableFuture<Void> merge(List<Version> versions) {
     CompletableFuture<Void> durable;
@@ -255,6 +259,7 @@ public final class Replica {
       Map<String, Siblings> after = new java.util.LinkedHashMap<>();
       for (Version v : versions) {
         seen = seen.with(v.dot());
+        if (meta.applied().covers(v.dot())) continue;
         Siblings cur = after.containsKey(v.key()) ? after.get(v.key()) : store.get(v.key());
         before.putIfAbsent(v.key(), cur);
         after.put(v.key(), cur.merge(v));
