@@ -129,16 +129,31 @@ public final class Replica {
     VectorClock applied = meta.applied();
     for (Map.Entry<String, Long> e : payload.asMap().entrySet()) {
       String o = e.getKey();
-      long need = e.getValue();
+      long need = mustReflect(o, e.getValue());
       if (need <= applied.get(o) || need <= siblingsVc.get(o)) continue;
-      if (!isIgnorable(o)) return false;
+      return false;
     }
     return true;
   }
 
   /**
+   * How much of origin {@code o}'s history, up to {@code need}, a read must find reflected here.
+   * All of it, normally. For a removed node, only what its remover had drained: learning of a
+   * removal (pushed, or piggybacked on a pull) does not bring the drained writes with it, so
+   * ignoring the origin outright would let a read miss a write the remover holds. Once this
+   * node is itself removed, it serves alone and waits for no other origin.
+   */
+  private long mustReflect(String o, long need) {
+    if (isRemovedSelf()) return o.equals(meta.origin()) ? need : 0;
+    ViewState.Entry e = meta.view().entries().get(nodeOf(o));
+    if (e != null && !e.present()) return Math.min(need, e.drained().get(o));
+    return need;
+  }
+
+  /**
    * Origins whose writes a read need not wait for: those of nodes removed from the view (their
-   * writes were drained first), or, once this node is itself removed, every origin but its own.
+   * writes were drained first; reads still wait for what the removal drained, see
+   * {@link #mustReflect}), or, once this node is itself removed, every origin but its own.
    */
   public synchronized boolean isIgnorable(String origin) {
     if (isRemovedSelf()) return !origin.equals(meta.origin());
@@ -333,6 +348,22 @@ public final class Replica {
     return out;
   }
 
+  /**
+   * Decides whether to answer a pull from {@code from}, whose view is {@code pullerView}: yes when
+   * it is a member. A puller this node does not list may have been added by a change this node
+   * missed (the push was lost under a partition); its view carries that change, and refusing
+   * without learning it would leave both sides waiting for each other for good. So the changes
+   * the puller's view recorded are merged first (a join: always safe), but not its configured
+   * entries, so a node cannot join merely by listing itself in its VIEW.
+   */
+  public boolean admitPull(String from, ViewState pullerView) {
+    if (from.equals(nodeId)) return false;
+    if (!members().contains(from)) mergeView(pullerView.recorded());
+    if (!members().contains(from)) return false;
+    mergeView(pullerView);
+    return true;
+  }
+
   /** Merges a view learnt from a peer; returns true when it changed anything. */
   public boolean mergeView(ViewState incoming) {
     synchronized (this) {
@@ -350,7 +381,13 @@ public final class Replica {
   public ViewState changeView(String member, boolean present) {
     ViewState next;
     synchronized (this) {
-      next = meta.view().with(member, present, nodeId);
+      VectorClock drained = VectorClock.EMPTY; // what this node holds of the leaving node's origins
+      if (!present) {
+        for (Map.Entry<String, Long> e : meta.applied().asMap().entrySet()) {
+          if (nodeOf(e.getKey()).equals(member)) drained = drained.with(e.getKey(), e.getValue());
+        }
+      }
+      next = meta.view().with(member, present, nodeId, drained);
       meta = meta.withView(next);
       peerApplied.clear();
       store.commit(new Batch(List.of(), meta)).join();

@@ -17,10 +17,20 @@ import java.util.TreeMap;
  */
 public final class ViewState {
 
-  /** One member's register: whether it is in the view, and the change that said so. */
-  public record Entry(boolean present, long counter, String author) {
+  /**
+   * One member's register: whether it is in the view, and the change that said so. A removal
+   * also carries {@code drained}: how far the remover had applied the removed node's origins
+   * when it recorded the removal. Other members may ignore those origins only up to there, and
+   * only once they have applied that much themselves (see Replica.covered).
+   */
+  public record Entry(boolean present, long counter, String author, VectorClock drained) {
     public Entry {
       Objects.requireNonNull(author, "author");
+      drained = drained == null ? VectorClock.EMPTY : drained;
+    }
+
+    public Entry(boolean present, long counter, String author) {
+      this(present, counter, author, VectorClock.EMPTY);
     }
 
     boolean newerThan(Entry o) {
@@ -72,6 +82,13 @@ public final class ViewState {
     return e != null && !e.present();
   }
 
+  /** Only the changes recorded at run time (stamp above 0), without the entries configured at start-up. */
+  public ViewState recorded() {
+    TreeMap<String, Entry> m = new TreeMap<>();
+    for (Map.Entry<String, Entry> e : entries.entrySet()) if (e.getValue().counter() > 0) m.put(e.getKey(), e.getValue());
+    return new ViewState(m);
+  }
+
   /** The highest Lamport counter this view has seen. */
   public long maxCounter() {
     long max = 0;
@@ -81,8 +98,13 @@ public final class ViewState {
 
   /** This view with {@code member} added (or removed) by {@code author}, stamped after all seen. */
   public ViewState with(String member, boolean present, String author) {
+    return with(member, present, author, VectorClock.EMPTY);
+  }
+
+  /** As {@link #with(String, boolean, String)}, recording what the author drained of a removed member. */
+  public ViewState with(String member, boolean present, String author, VectorClock drained) {
     TreeMap<String, Entry> m = new TreeMap<>(entries);
-    m.put(member, new Entry(present, maxCounter() + 1, author));
+    m.put(member, new Entry(present, maxCounter() + 1, author, drained));
     return new ViewState(m);
   }
 

@@ -61,7 +61,7 @@ final class InternalApi {
     } catch (RuntimeException e) {
       throw new HttpCall.BadRequest(400, HttpCall.error("Malformed pull request: " + e.getMessage()));
     }
-    if (!replica.members().contains(from) || from.equals(replica.nodeId())) {
+    if (!replica.admitPull(from, view)) {
       metrics.inc("pull.refused");
       JsonObject out = new JsonObject();
       out.addProperty("error", "not a member");
@@ -69,8 +69,8 @@ final class InternalApi {
       call.respond(403, out);
       return;
     }
-    replica.mergeView(view);
-    // The puller's applied was durable when it sent it (PeerTransport waits): a safe stability report.
+    // (admitPull merged the puller's view.) The puller's applied was durable when it sent it
+    // (PeerTransport waits): a safe stability report.
     replica.notePeerApplied(from, since, view);
     waiters.park(new Waiters.Waiter() {
       @Override

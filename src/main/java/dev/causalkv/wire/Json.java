@@ -120,6 +120,7 @@ public final class Json {
       a.add(new JsonPrimitive(e.getValue().present()));
       a.add(new JsonPrimitive(e.getValue().counter()));
       a.add(new JsonPrimitive(e.getValue().author()));
+      if (!e.getValue().drained().isEmpty()) a.add(encode(e.getValue().drained()));
       o.add(e.getKey(), a);
     }
     return o;
@@ -131,7 +132,8 @@ public final class Json {
     try {
       for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {
         JsonArray a = x.getValue().getAsJsonArray();
-        m.put(x.getKey(), new ViewState.Entry(a.get(0).getAsBoolean(), a.get(1).getAsLong(), a.get(2).getAsString()));
+        VectorClock drained = a.size() > 3 ? decodeVc(a.get(3)) : VectorClock.EMPTY;
+        m.put(x.getKey(), new ViewState.Entry(a.get(0).getAsBoolean(), a.get(1).getAsLong(), a.get(2).getAsString(), drained));
       }
     } catch (RuntimeException ex) {
       throw new DecodeException("malformed view entry");

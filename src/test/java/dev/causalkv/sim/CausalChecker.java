@@ -1,0 +1,280 @@
+package dev.causalkv.sim;
+
+import dev.causalkv.core.Dot;
+import dev.causalkv.core.Siblings;
+import dev.causalkv.core.VectorClock;
+import dev.causalkv.core.Version;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The causal checker, outside the system under test. It builds its own happens-before relation
+ * over the writes of a recorded history and never consults the replicas' vector clocks to do so:
+ *
+ * <ul>
+ *   <li>session order: everything a session did or saw precedes its next operation;
+ *   <li>reads-from: a read that returns siblings (or a payload built from them) has seen those
+ *       writes and everything before them (values are unique, writes are named by the dot the
+ *       store acknowledged);
+ *   <li>overwrite: a write at node R follows the versions of its key R held at that moment
+ *       (what the harness observed, the same as a read) — this is the dominance relation;
+ *   <li>origin order: a node's writes follow its previous writes.
+ * </ul>
+ *
+ * From it, it checks every operation as it completes: a successful read reflects every write to
+ * its key in the session's causal past (read-your-writes, monotonic reads, writes-follow-reads
+ * and transitive causality are the cases of this rule); every payload handed out names exactly
+ * the session's causal past (so it is causally closed and never shrinks); every write's vc names
+ * exactly its causal past. After convergence, every node's siblings of a key are exactly the
+ * writes to that key no other write follows, so no acknowledged write is lost.
+ */
+final class CausalChecker {
+
+  /** One acknowledged write as the checker knows it. */
+  record Write(int id, int opId, String key, String value, Dot dot, VectorClock vc, long ts, int session) {
+    String describe() {
+      return "w" + id + "(" + key + "=" + (value == null ? "<tombstone>" : value) + " dot=" + dot + " ts=" + ts + " op#" + opId + ")";
+    }
+  }
+
+  /** A violation: what rule, and the operations that show it. */
+  record Anomaly(String rule, String detail, List<Integer> opIds) {
+    @Override
+    public String toString() {
+      return rule + ": " + detail + " ops=" + opIds;
+    }
+  }
+
+  private final List<Write> writes = new ArrayList<>();
+  private final List<BitSet> past = new ArrayList<>(); // past(w), without w
+  private final Map<Dot, Integer> byDot = new HashMap<>();
+  private final Map<String, Integer> lastByOrigin = new HashMap<>();
+  private final BitSet[] sessionPast;
+  private final BitSet[] sessionOwn;
+  private final BitSet[] sessionSeen;
+  private final List<Anomaly> anomalies = new ArrayList<>();
+
+  CausalChecker(int sessions) {
+    sessionPast = new BitSet[sessions];
+    sessionOwn = new BitSet[sessions];
+    sessionSeen = new BitSet[sessions];
+    for (int i = 0; i < sessions; i++) {
+      sessionPast[i] = new BitSet();
+      sessionOwn[i] = new BitSet();
+      sessionSeen[i] = new BitSet();
+    }
+  }
+
+  List<Anomaly> anomalies() {
+    return anomalies;
+  }
+
+  List<Write> writes() {
+    return writes;
+  }
+
+  int writeCount() {
+    return writes.size();
+  }
+
+  private void fail(String rule, String detail, Integer... ops) {
+    anomalies.add(new Anomaly(rule, detail, List.of(ops)));
+  }
+
+  /** The write with this dot, or -1 (and an anomaly) when no client ever made it. */
+  private int idOf(Dot d, int opId) {
+    Integer id = byDot.get(d);
+    if (id == null) {
+      fail("phantom write", "the store handed out version " + d + " that no acknowledged write made", opId);
+      return -1;
+    }
+    return id;
+  }
+
+  /** w and everything before it. */
+  private BitSet closure(int w) {
+    BitSet b = (BitSet) past.get(w).clone();
+    b.set(w);
+    return b;
+  }
+
+  /** The writes named by a vc, i.e. every dot (o, 1..vc[o]); unknown dots are anomalies. */
+  private BitSet dotsOf(VectorClock vc, int opId, String what) {
+    BitSet b = new BitSet();
+    for (Map.Entry<String, Long> e : vc.asMap().entrySet()) {
+      for (long s = 1; s <= e.getValue(); s++) {
+        Integer id = byDot.get(new Dot(e.getKey(), s));
+        if (id == null) {
+          fail("phantom dot", what + " " + vc + " names " + e.getKey() + ":" + s + ", which no acknowledged write made", opId);
+          return b;
+        }
+        b.set(id);
+      }
+    }
+    return b;
+  }
+
+  private String describe(BitSet set) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = set.nextSetBit(0); i >= 0; i = set.nextSetBit(i + 1)) {
+      if (sb.length() > 1) sb.append(", ");
+      sb.append(writes.get(i).describe());
+    }
+    return sb.append('}').toString();
+  }
+
+  /** The session's payload must name exactly its causal past: no less (lost history), no more (not closed). */
+  private void checkPayload(int session, VectorClock handedOut, int opId, String what) {
+    BitSet named = dotsOf(handedOut, opId, what);
+    // Closure: for every write the payload names, it also covers that write's vc. Checking the
+    // last named write of each origin suffices: an origin's vcs only grow from write to write
+    // (write() checks each vc against the origin-ordered causal past).
+    for (Map.Entry<String, Long> e : handedOut.asMap().entrySet()) {
+      Integer top = byDot.get(new Dot(e.getKey(), e.getValue()));
+      if (top != null && !handedOut.dominatesOrEquals(writes.get(top).vc())) {
+        fail("payload not causally closed", what + " " + handedOut + " names " + writes.get(top).describe()
+            + " but not all of its history " + writes.get(top).vc(), opId, writes.get(top).opId());
+        break;
+      }
+    }
+    BitSet expected = sessionPast[session];
+    if (!named.equals(expected)) {
+      BitSet missing = (BitSet) expected.clone();
+      missing.andNot(named);
+      BitSet extra = (BitSet) named.clone();
+      extra.andNot(expected);
+      fail(missing.isEmpty() ? "payload beyond the causal past" : "payload lost history",
+          what + " " + handedOut + " differs from the session's causal past: missing " + describe(missing)
+              + ", claims beyond it " + describe(extra),
+          opId);
+    }
+  }
+
+  /**
+   * A write acknowledged at a node that held {@code before} for its key just before it, made with
+   * the session's payload.
+   */
+  void write(int opId, int session, Siblings before, Version v) {
+    int id = writes.size();
+    Write w = new Write(id, opId, v.key(), v.value(), v.dot(), v.vc(), v.ts(), session);
+    if (byDot.containsKey(v.dot())) {
+      fail("duplicate dot", "dot " + v.dot() + " reused by " + w.describe() + ", first " + writes.get(byDot.get(v.dot())).describe(),
+          opId, writes.get(byDot.get(v.dot())).opId());
+    }
+    Integer prev = lastByOrigin.get(v.dot().origin());
+    long expectSeq = prev == null ? 1 : writes.get(prev).dot().seq() + 1;
+    if (v.dot().seq() != expectSeq) fail("sequence gap", "origin " + v.dot().origin() + " wrote seq " + v.dot().seq() + ", expected " + expectSeq, opId);
+    BitSet p = (BitSet) sessionPast[session].clone();
+    for (Version b : before.versions()) {
+      int bid = idOf(b.dot(), opId);
+      if (bid >= 0) p.or(closure(bid));
+    }
+    if (prev != null) p.or(closure(prev));
+    writes.add(w);
+    past.add(p);
+    byDot.put(v.dot(), id);
+    lastByOrigin.put(v.dot().origin(), id);
+    BitSet named = dotsOf(v.vc(), opId, "write vc");
+    named.clear(id);
+    if (!named.equals(p)) {
+      BitSet missing = (BitSet) p.clone();
+      missing.andNot(named);
+      BitSet extra = (BitSet) named.clone();
+      extra.andNot(p);
+      fail("write history wrong", w.describe() + " vc=" + v.vc() + " misses " + describe(missing) + ", claims " + describe(extra), opId);
+    }
+    sessionPast[session].or(closure(id));
+    sessionOwn[session].set(id);
+    checkPayload(session, v.vc(), opId, "write payload");
+  }
+
+  /**
+   * A read of {@code key} that returned {@code siblings}. When {@code covered} (a 200/404
+   * answer) every write to the key in the session's past must be reflected in them. When
+   * {@code adopt}, the returned payload was merge(P, VC(S)) and the session now depends on S.
+   */
+  void read(int opId, int session, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
+    BitSet reflected = new BitSet();
+    BitSet returned = new BitSet();
+    for (Version v : siblings.versions()) {
+      int id = idOf(v.dot(), opId);
+      if (id < 0) continue;
+      returned.set(id);
+      Write w = writes.get(id);
+      if (!w.key().equals(key)) fail("wrong key", "read of " + key + " returned " + w.describe(), opId, w.opId());
+      reflected.or(closure(id));
+    }
+    if (covered) {
+      BitSet p = sessionPast[session];
+      for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
+        Write w = writes.get(i);
+        if (!w.key().equals(key) || reflected.get(i)) continue;
+        String rule = sessionOwn[session].get(i) ? "read-your-writes"
+            : sessionSeen[session].get(i) ? "monotonic reads"
+            : "causal read (writes-follow-reads / transitive)";
+        Version vis = siblings.visible();
+        fail(rule, "read of " + key + " answered " + (vis == null ? "nothing (404)" : vis.value() == null ? "a tombstone (404)" : "'" + vis.value() + "'")
+            + " from siblings " + siblings.versions().stream().map(Version::dot).toList()
+            + " that do not reflect " + w.describe() + " in the session's causal past", opId, w.opId());
+      }
+      checkVisible(siblings, opId);
+    }
+    if (adopt) {
+      sessionPast[session].or(reflected);
+      sessionSeen[session].or(returned);
+    }
+    checkPayload(session, payloadOut, opId, "read payload");
+  }
+
+  private void checkVisible(Siblings s, int opId) {
+    Version best = null;
+    for (Version v : s.versions()) {
+      if (best == null || v.ts() > best.ts() || (v.ts() == best.ts() && v.dot().compareTo(best.dot()) > 0)) best = v;
+    }
+    if (best != s.visible()) fail("visible rule", "siblings " + s + " show " + s.visible() + ", expected " + best, opId);
+  }
+
+  /** After convergence: every node's siblings of every key are the writes to it no other write follows. */
+  void converged(Map<String, TreeMap<String, Siblings>> stateByNode) {
+    Map<String, BitSet> maximal = new TreeMap<>();
+    BitSet dominated = new BitSet();
+    for (int i = 0; i < writes.size(); i++) {
+      for (int j = past.get(i).nextSetBit(0); j >= 0; j = past.get(i).nextSetBit(j + 1)) {
+        if (writes.get(j).key().equals(writes.get(i).key())) dominated.set(j);
+      }
+    }
+    for (Write w : writes) {
+      maximal.computeIfAbsent(w.key(), k -> new BitSet());
+      if (!dominated.get(w.id())) maximal.get(w.key()).set(w.id());
+    }
+    for (Map.Entry<String, TreeMap<String, Siblings>> node : stateByNode.entrySet()) {
+      for (Map.Entry<String, BitSet> e : maximal.entrySet()) {
+        Siblings s = node.getValue().getOrDefault(e.getKey(), Siblings.EMPTY);
+        BitSet held = new BitSet();
+        BitSet reflected = new BitSet();
+        for (Version v : s.versions()) {
+          Integer id = byDot.get(v.dot());
+          if (id == null) {
+            fail("phantom write", node.getKey() + " holds " + v + " that no acknowledged write made");
+            continue;
+          }
+          held.set(id);
+          reflected.or(closure(id));
+        }
+        for (Write w : writes) {
+          if (w.key().equals(e.getKey()) && !reflected.get(w.id())) {
+            fail("lost write", node.getKey() + " converged without " + w.describe() + ": siblings " + s, w.opId());
+          }
+        }
+        if (!held.equals(e.getValue())) {
+          fail("wrong siblings", node.getKey() + " holds " + describe(held) + " for " + e.getKey() + ", expected the maximal writes " + describe(e.getValue()));
+        }
+        checkVisible(s, -1);
+      }
+    }
+  }
+}

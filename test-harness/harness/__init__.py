@@ -1,0 +1,1 @@
+"""causalkv black-box test harness: real node processes in network namespaces."""
