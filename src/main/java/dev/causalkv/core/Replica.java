@@ -25,8 +25,15 @@ public final class Replica {
   /** The result of a write: the new version, whether the key existed before, and when it is durable. */
   public record Write(Version version, boolean existedBefore, CompletableFuture<Void> durable) {}
 
-  /** A complete pull answer: the delta (to be streamed, then closed), the marks, and the view. */
-  public record PullAnswer(Store.Delta delta, VectorClock marks, ViewState view) {}
+  /**
+   * A pull answer: the versions (to be streamed, then closed), the marks the puller may raise its
+   * applied to once it has merged them all, this node's view, and this node's whole applied VC
+   * (for the puller's information only: in an own-origin answer it exceeds the marks).
+   */
+  public record PullAnswer(Store.Delta delta, VectorClock marks, ViewState view, VectorClock peerApplied) {}
+
+  /** Own writes kept in {@link #ownLog} at most; older ones fall out and pullers behind them get complete deltas. */
+  static final int MAX_OWN_LOG = 1_000_000;
 
   private final Store store;
   private final String nodeId;
@@ -41,12 +48,22 @@ public final class Replica {
    * persisted). Pullers send it so a peer can hold a pull that would only repeat what they have.
    */
   private VectorClock seen = VectorClock.EMPTY;
+  /**
+   * This origin's writes since {@link #ownLogFloor}, superseded ones included: seq → key. It lets
+   * a peer pull this node's own writes alone (DESIGN.md §5, the Bayou-style optimisation), so a
+   * write is shipped once to each replica instead of being forwarded by every node. Not
+   * persisted: after a restart the floor is the recovered seq, and pullers behind it get
+   * complete deltas.
+   */
+  private final java.util.TreeMap<Long, String> ownLog = new java.util.TreeMap<>();
+  private long ownLogFloor;
 
   private Replica(Store store, String nodeId, NodeMeta meta, Runnable onChange) {
     this.store = store;
     this.nodeId = nodeId;
     this.meta = meta;
     this.onChange = onChange;
+    this.ownLogFloor = meta.ownSeq();
   }
 
   /**
@@ -118,6 +135,8 @@ public final class Replica {
       CompletableFuture<Void> durable = store.commit(new Batch(List.of(new Batch.KeyChange(key, before, after)), next));
       meta = next;
       seen = seen.with(dot);
+      ownLog.put(seq, key);
+      if (ownLog.size() > MAX_OWN_LOG) ownLogFloor = ownLog.pollFirstEntry().getKey();
       w = new Write(v, before.exists(), durable);
     }
     onChange.run();
@@ -185,7 +204,38 @@ public final class Replica {
 
   /** The complete delta for a puller at {@code since}, with marks from the same instant. */
   public synchronized PullAnswer answerPull(VectorClock since) {
-    return new PullAnswer(store.delta(since), meta.applied(), meta.view());
+    return new PullAnswer(store.delta(since), meta.applied(), meta.view(), meta.applied());
+  }
+
+  /**
+   * True when a puller at {@code since} asking for this node's own writes would learn something:
+   * a newer own write, or a complete delta because its position fell out of the own-write log.
+   */
+  public synchronized boolean hasOwnNewsFor(VectorClock since) {
+    long from = since.get(meta.origin());
+    return from < ownLogFloor || meta.ownSeq() > from;
+  }
+
+  /**
+   * The answer to a pull of this node's own writes: the CURRENT siblings of every key this origin
+   * wrote above {@code since}, which reflect each of those writes (held, or dominated by a held
+   * version), so the puller may raise this origin alone to the own seq. When the puller's
+   * position is older than the log, the complete delta instead (its marks say so).
+   */
+  public synchronized PullAnswer answerOwnPull(VectorClock since) {
+    long from = since.get(meta.origin());
+    if (from < ownLogFloor) return answerPull(since);
+    java.util.LinkedHashSet<String> keys = new java.util.LinkedHashSet<>(ownLog.tailMap(from, false).values());
+    List<Version> versions = new ArrayList<>();
+    for (String k : keys) versions.addAll(store.get(k).versions());
+    java.util.Iterator<Version> it = versions.iterator();
+    Store.Delta delta = new Store.Delta() {
+      @Override public boolean hasNext() { return it.hasNext(); }
+      @Override public Version next() { return it.next(); }
+      @Override public void close() {}
+    };
+    VectorClock marks = meta.ownSeq() == 0 ? VectorClock.EMPTY : VectorClock.EMPTY.with(meta.origin(), meta.ownSeq());
+    return new PullAnswer(delta, marks, meta.view(), meta.applied());
   }
 
   /**
@@ -266,6 +316,21 @@ public final class Replica {
     if (peer.equals(nodeId) || isRemovedSelf() || !meta.view().contains(peer)) return;
     if (!peerView.merge(meta.view()).equals(peerView)) return;
     peerApplied.put(peer, applied);
+    truncateOwnLog();
+  }
+
+  /** Drops own writes every member has applied: no own-origin pull will ask for them again. */
+  private void truncateOwnLog() {
+    long floor = meta.ownSeq();
+    for (String m : meta.view().members()) {
+      if (m.equals(nodeId)) continue;
+      VectorClock r = peerApplied.get(m);
+      if (r == null) return;
+      floor = Math.min(floor, r.get(meta.origin()));
+    }
+    if (floor <= ownLogFloor) return;
+    ownLog.headMap(floor, true).clear();
+    ownLogFloor = floor;
   }
 
   /** The VC every member is known to have applied, or null while some member has not reported. */
@@ -346,6 +411,22 @@ public final class Replica {
     List<String> out = new ArrayList<>(members());
     out.remove(nodeId);
     return out;
+  }
+
+  /**
+   * Decides whether to answer a pull from {@code from}, whose view is {@code pullerView}: yes when
+   * it is a member. A puller this node does not list may have been added by a change this node
+   * missed (the push was lost under a partition); its view carries that change, and refusing
+   * without learning it would leave both sides waiting for each other for good. So the changes
+   * the puller's view recorded are merged first (a join: always safe), but not its configured
+   * entries, so a node cannot join merely by listing itself in its VIEW.
+   */
+  public boolean admitPull(String from, ViewState pullerView) {
+    if (from.equals(nodeId)) return false;
+    if (!members().contains(from)) mergeView(pullerView.recorded());
+    if (!members().contains(from)) return false;
+    mergeView(pullerView);
+    return true;
   }
 
   /** Merges a view learnt from a peer; returns true when it changed anything. */

@@ -82,6 +82,13 @@ public final class ViewState {
     return e != null && !e.present();
   }
 
+  /** Only the changes recorded at run time (stamp above 0), without the entries configured at start-up. */
+  public ViewState recorded() {
+    TreeMap<String, Entry> m = new TreeMap<>();
+    for (Map.Entry<String, Entry> e : entries.entrySet()) if (e.getValue().counter() > 0) m.put(e.getKey(), e.getValue());
+    return new ViewState(m);
+  }
+
   /** The highest Lamport counter this view has seen. */
   public long maxCounter() {
     long max = 0;

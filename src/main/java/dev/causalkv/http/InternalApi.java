@@ -51,17 +51,19 @@ final class InternalApi {
     String from = string(req, "from");
     VectorClock since;
     VectorClock seen;
+    boolean ownOnly;
     ViewState view;
     long waitMillis;
     try {
       since = Json.decodeVc(req.get("applied"));
       seen = req.has("seen") ? Json.decodeVc(req.get("seen")) : VectorClock.EMPTY;
+      ownOnly = req.has("mode") && "own".equals(req.get("mode").getAsString());
       view = req.has("view") ? Json.decodeView(req.get("view")) : ViewState.EMPTY;
       waitMillis = req.has("waitMs") ? Math.max(0, Math.min(MAX_HOLD_MILLIS, req.get("waitMs").getAsLong())) : 0;
     } catch (RuntimeException e) {
       throw new HttpCall.BadRequest(400, HttpCall.error("Malformed pull request: " + e.getMessage()));
     }
-    if (!replica.members().contains(from) || from.equals(replica.nodeId())) {
+    if (!replica.admitPull(from, view)) {
       metrics.inc("pull.refused");
       JsonObject out = new JsonObject();
       out.addProperty("error", "not a member");
@@ -69,31 +71,31 @@ final class InternalApi {
       call.respond(403, out);
       return;
     }
-    replica.mergeView(view);
-    // The puller's applied was durable when it sent it (PeerTransport waits): a safe stability report.
+    // (admitPull merged the puller's view.) The puller's applied was durable when it sent it
+    // (PeerTransport waits): a safe stability report.
     replica.notePeerApplied(from, since, view);
     waiters.park(new Waiters.Waiter() {
       @Override
       protected boolean ready() {
-        return replica.hasNewsFor(since, seen);
+        return ownOnly ? replica.hasOwnNewsFor(since) : replica.hasNewsFor(since, seen);
       }
 
       @Override
       protected void onReady() {
-        answer(call, since);
+        answer(call, since, ownOnly);
       }
 
       @Override
       protected void onTimeout() {
-        answer(call, since);
+        answer(call, since, ownOnly);
       }
     }, waitMillis);
   }
 
   /** Streams the answer from one snapshot, once everything in it is durable (a dot is never served twice). */
-  private void answer(HttpCall call, VectorClock since) {
+  private void answer(HttpCall call, VectorClock since, boolean ownOnly) {
     if (!call.claim()) return;
-    Replica.PullAnswer a = replica.answerPull(since);
+    Replica.PullAnswer a = ownOnly ? replica.answerOwnPull(since) : replica.answerPull(since);
     replica.durable().whenCompleteAsync((ok, err) -> stream(call, a), workers);
   }
 
@@ -116,6 +118,7 @@ final class InternalApi {
       }
       JsonObject end = new JsonObject();
       end.add("marks", Json.encode(a.marks()));
+      end.add("applied", Json.encode(a.peerApplied()));
       end.addProperty("count", count);
       bytes += line(out, end);
       out.close();

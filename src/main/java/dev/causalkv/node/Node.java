@@ -28,8 +28,11 @@ public final class Node implements AutoCloseable {
   /** How long view changes wait for acknowledgements, and drains for an answer. */
   static final long VIEW_ACK_MILLIS = 2000;
   static final int MAX_PARKED = 20_000;
-  /** RocksDB's block cache: with the memtables, the engine's whole memory for data, off the heap. */
-  static final long BLOCK_CACHE_BYTES = 64L << 20;
+  /**
+   * RocksDB's block cache, off the heap; memtables are charged to it (up to half), so it bounds
+   * the engine's memory for data whatever the data set's size.
+   */
+  static final long BLOCK_CACHE_BYTES = 128L << 20;
   /** How often stable tombstones are collected, and how many keys at most per step. */
   static final long GC_PERIOD_MILLIS = 1000;
   static final int GC_STEP_KEYS = 1000;

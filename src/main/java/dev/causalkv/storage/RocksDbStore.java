@@ -44,6 +44,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -112,6 +113,7 @@ public final class RocksDbStore implements Store {
   private final ColumnFamilyOptions cfOptions;
   private final ColumnFamilyOptions indexOptions;
   private final Cache cache;
+  private final WriteBufferManager writeBuffers;
   private final BloomFilter bloom;
   private final WriteOptions writeOptions;
   private final List<ColumnFamilyHandle> handles;
@@ -141,6 +143,7 @@ public final class RocksDbStore implements Store {
   private Throwable syncFailure;
   private boolean stopping;
   private final Thread syncer;
+  private final java.util.concurrent.ExecutorService acks;
 
   private record Pending(long upTo, CompletableFuture<Void> future) {}
 
@@ -149,6 +152,8 @@ public final class RocksDbStore implements Store {
     this.mode = mode;
     checkDirectory(dir);
     this.cache = new LRUCache(cacheBytes);
+    // Memtables are charged to the block cache, so the cache size bounds the engine's data memory.
+    this.writeBuffers = new WriteBufferManager(cacheBytes / 2, cache);
     this.bloom = new BloomFilter(10);
     this.dbOptions = new DBOptions()
         .setCreateIfMissing(true)
@@ -159,6 +164,7 @@ public final class RocksDbStore implements Store {
         .setKeepLogFileNum(2)
         .setMaxTotalWalSize(256L << 20)
         .setBytesPerSync(1L << 20)
+        .setWriteBufferManager(writeBuffers)
         .setInfoLogLevel(InfoLogLevel.WARN_LEVEL);
     this.cfOptions = new ColumnFamilyOptions()
         .setWriteBufferSize(32L << 20)
@@ -208,10 +214,16 @@ public final class RocksDbStore implements Store {
       throw new StorageException("data directory " + dir + " is corrupt or unreadable: " + e.getMessage(), e);
     }
     if (mode == SyncMode.BATCH) {
+      this.acks = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "wal-acks");
+        t.setDaemon(true);
+        return t;
+      });
       this.syncer = new Thread(this::syncLoop, "wal-syncer");
       this.syncer.setDaemon(true);
       this.syncer.start();
     } else {
+      this.acks = null;
       this.syncer = null;
     }
   }
@@ -551,10 +563,16 @@ public final class RocksDbStore implements Store {
       } finally {
         syncMutex.unlock();
       }
-      for (CompletableFuture<Void> f : done) {
-        if (failure == null) f.complete(null);
-        else f.completeExceptionally(failure);
-      }
+      if (done.isEmpty()) continue;
+      Throwable outcome = failure;
+      // Answering the waiters (their callbacks send HTTP answers) runs on another thread, so that
+      // the next fsync can start at once.
+      acks.execute(() -> {
+        for (CompletableFuture<Void> f : done) {
+          if (outcome == null) f.complete(null);
+          else f.completeExceptionally(outcome);
+        }
+      });
     }
   }
 
@@ -730,6 +748,8 @@ public final class RocksDbStore implements Store {
       }
       try {
         syncer.join(10_000);
+        acks.shutdown();
+        acks.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -762,6 +782,7 @@ public final class RocksDbStore implements Store {
     cfOptions.close();
     indexOptions.close();
     bloom.close();
+    writeBuffers.close();
     cache.close();
   }
 

@@ -118,7 +118,13 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   /** How a pull ended. */
   enum PullResult { COMPLETE, REFUSED, FAILED }
 
-  private Request pullRequest(String peer, long waitMillis) throws IOException {
+  /** A pull's result and, for a complete answer, the peer's whole applied VC at answer time. */
+  record Outcome(PullResult result, VectorClock peerApplied, VectorClock marks) {
+    static final Outcome REFUSED = new Outcome(PullResult.REFUSED, null, null);
+    static final Outcome FAILED = new Outcome(PullResult.FAILED, null, null);
+  }
+
+  private Request pullRequest(String peer, long waitMillis, boolean ownOnly) throws IOException {
     VectorClock applied = replica.meta().applied();
     // Report only what is durable: the peer may garbage-collect tombstones on the strength of it.
     try {
@@ -132,6 +138,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     body.add("seen", Json.encode(replica.seen()));
     body.add("view", Json.encode(replica.view()));
     body.addProperty("waitMs", waitMillis);
+    body.addProperty("mode", ownOnly ? "own" : "all");
     Request.Builder b = new Request.Builder()
         .url("http://" + peer + "/internal/pull")
         .post(RequestBody.create(body.toString(), JSON));
@@ -143,13 +150,13 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    * Executes one pull and merges the answer as it streams in. Marks are raised only after the
    * terminating line, so an answer that breaks off raises nothing (DESIGN.md §5).
    */
-  PullResult pullOnce(OkHttpClient client, String peer, long waitMillis, Call[] current) {
+  Outcome pullOnce(OkHttpClient client, String peer, long waitMillis, Call[] current, boolean ownOnly) {
     Call call;
     try {
-      call = client.newCall(pullRequest(peer, waitMillis));
+      call = client.newCall(pullRequest(peer, waitMillis, ownOnly));
     } catch (IOException e) {
       metrics.inc("pull.failed");
-      return PullResult.FAILED;
+      return Outcome.FAILED;
     }
     if (current != null) current[0] = call;
     try (Response resp = call.execute()) {
@@ -157,11 +164,11 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       if (resp.code() == 403 && body != null) {
         JsonObject o = Json.object(body.string());
         if (o.has("view")) replica.mergeView(Json.decodeView(o.get("view")));
-        return PullResult.REFUSED;
+        return Outcome.REFUSED;
       }
       if (resp.code() != 200 || body == null) {
         metrics.inc("pull.failed");
-        return PullResult.FAILED;
+        return Outcome.FAILED;
       }
       BufferedSource src = body.source();
       List<Version> chunk = new ArrayList<>();
@@ -187,27 +194,29 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
           if (!chunk.isEmpty()) replica.merge(chunk);
           long count = o.get("count").getAsLong();
           if (count != versions) throw new IOException("answer promised " + count + " versions, got " + versions);
-          replica.raiseApplied(Json.decodeVc(o.get("marks")));
+          VectorClock marks = Json.decodeVc(o.get("marks"));
+          replica.raiseApplied(marks);
           metrics.add("pull.bytes_received", bytes);
           metrics.add("pull.versions_received", versions);
-          metrics.inc("pull.completed");
-          return PullResult.COMPLETE;
+          metrics.inc(ownOnly ? "pull.completed_own" : "pull.completed");
+          VectorClock peerApplied = o.has("applied") ? Json.decodeVc(o.get("applied")) : marks;
+          return new Outcome(PullResult.COMPLETE, peerApplied, marks);
         }
       }
       if (!chunk.isEmpty()) replica.merge(chunk); // merging a partial answer is safe; raising marks is not
       metrics.add("pull.bytes_received", bytes);
       metrics.inc("pull.truncated");
-      return PullResult.FAILED;
+      return Outcome.FAILED;
     } catch (IOException | RuntimeException e) {
       metrics.inc("pull.failed");
-      return PullResult.FAILED;
+      return Outcome.FAILED;
     }
   }
 
   @Override
   public boolean drain(String peer, long timeoutMillis) {
     OkHttpClient c = shortClient.newBuilder().callTimeout(Duration.ofMillis(timeoutMillis)).build();
-    return pullOnce(c, peer, 0, null) == PullResult.COMPLETE;
+    return pullOnce(c, peer, 0, null, false).result() == PullResult.COMPLETE;
   }
 
   @Override
@@ -247,10 +256,25 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
 
   // ---------------------------------------------------------------- the puller loop
 
-  /** Pulls from one peer for as long as it is in the view, backing off while it fails. */
+  /**
+   * Pulls from one peer for as long as it is in the view, backing off while it fails.
+   *
+   * <p>It starts with one complete pull (every origin), then asks only for the peer's own writes,
+   * so that in steady state each write crosses the network once per replica rather than being
+   * forwarded by every node. Forwarding is still needed when this node cannot reach some writer
+   * (A–C cut, both reach B): when an answer shows the peer ahead of this node on another origin,
+   * and this node has not caught up on it {@link #FORWARD_AFTER_NANOS} later, the next pull is complete again.
+   * Own-origin pulls are held at most {@link #OWN_HOLD_MILLIS} so that this check runs even when
+   * the peer itself does not write.
+   */
   private final class Puller implements Runnable {
     private static final long BASE_BACKOFF_MILLIS = 50;
     private static final long MAX_BACKOFF_MILLIS = 2000;
+    private static final long OWN_HOLD_MILLIS = 250;
+    private static final long FORWARD_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    /** Foreign origins on which the peer was ahead: origin → {peer's position, first seen (nanos)}. */
+    private final Map<String, long[]> behind = new HashMap<>();
 
     private final String peer;
     private final Thread thread;
@@ -288,13 +312,36 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       }
     }
 
+    /** True when some origin the peer had applied, and own pulls do not bring, is still missing here a while later. */
+    private boolean needsForwarding(Outcome o) {
+      long now = System.nanoTime();
+      VectorClock mine = replica.meta().applied();
+      for (Map.Entry<String, Long> e : o.peerApplied().asMap().entrySet()) {
+        if (o.marks().get(e.getKey()) > 0) continue; // the peer's own origin: own pulls bring it
+        if (e.getValue() > mine.get(e.getKey())) behind.putIfAbsent(e.getKey(), new long[] {e.getValue(), now});
+      }
+      boolean stale = false;
+      for (java.util.Iterator<Map.Entry<String, long[]>> it = behind.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<String, long[]> e = it.next();
+        if (mine.get(e.getKey()) >= e.getValue()[0]) it.remove();
+        else if (now - e.getValue()[1] >= FORWARD_AFTER_NANOS) stale = true;
+      }
+      if (stale) behind.clear();
+      return stale;
+    }
+
     @Override
     public void run() {
       int failures = 0;
+      boolean complete = true; // catch up on every origin first
       while (running && !closed) {
-        PullResult r = pullOnce(pullClient, peer, holdMillis, current);
-        if (r == PullResult.COMPLETE) {
+        Outcome o = complete
+            ? pullOnce(pullClient, peer, 0, current, false)
+            : pullOnce(pullClient, peer, Math.min(holdMillis, OWN_HOLD_MILLIS), current, true);
+        if (o.result() == PullResult.COMPLETE) {
           failures = 0;
+          complete = !complete ? needsForwarding(o) : false;
+          if (complete) metrics.inc("pull.forwarding");
           continue;
         }
         failures = Math.min(failures + 1, 16);

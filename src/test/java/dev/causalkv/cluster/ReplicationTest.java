@@ -82,6 +82,7 @@ class ReplicationTest {
       assertEquals(200, Client.send("PUT", a, "/view", "ip_port", b).status());
       Client x = new Client();
       assertEquals(200, x.put(a, "k", "first").status());
+      assertEquals("first", x.get(b, "k").json().get("value").getAsString()); // waits until b has it
       assertEquals(201, x.put(b, "k", "second").status()); // has seen "first": replaces it despite its older ts
       await().atMost(Duration.ofSeconds(5)).until(() -> "second".equals(valueOf(new Client().get(a, "k"))));
       awaitConverged(c);

@@ -62,13 +62,13 @@ final class NodeProcess implements AutoCloseable {
     cmd.add("-jar");
     cmd.add(jar);
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().putAll(env);
     pb.environment().put("IP_PORT", id);
     pb.environment().put("VIEW", String.join(",", view));
     pb.environment().put("PORT", id.substring(id.indexOf(':') + 1));
     pb.environment().put("BIND", "127.0.0.1");
     pb.environment().put("DATA_DIR", dataDir.toString());
-    pb.environment().putIfAbsent("PULL_HOLD_MS", "3000");
+    pb.environment().put("PULL_HOLD_MS", "3000");
+    pb.environment().putAll(env); // may override any of the above, e.g. DATA_DIR=:memory:
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     process = pb.start();

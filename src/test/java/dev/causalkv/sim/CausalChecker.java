@@ -130,13 +130,24 @@ final class CausalChecker {
   /** The session's payload must name exactly its causal past: no less (lost history), no more (not closed). */
   private void checkPayload(int session, VectorClock handedOut, int opId, String what) {
     BitSet named = dotsOf(handedOut, opId, what);
+    // Closure: for every write the payload names, it also covers that write's vc. Checking the
+    // last named write of each origin suffices: an origin's vcs only grow from write to write
+    // (write() checks each vc against the origin-ordered causal past).
+    for (Map.Entry<String, Long> e : handedOut.asMap().entrySet()) {
+      Integer top = byDot.get(new Dot(e.getKey(), e.getValue()));
+      if (top != null && !handedOut.dominatesOrEquals(writes.get(top).vc())) {
+        fail("payload not causally closed", what + " " + handedOut + " names " + writes.get(top).describe()
+            + " but not all of its history " + writes.get(top).vc(), opId, writes.get(top).opId());
+        break;
+      }
+    }
     BitSet expected = sessionPast[session];
     if (!named.equals(expected)) {
       BitSet missing = (BitSet) expected.clone();
       missing.andNot(named);
       BitSet extra = (BitSet) named.clone();
       extra.andNot(expected);
-      fail(missing.isEmpty() ? "payload not causally closed" : "payload lost history",
+      fail(missing.isEmpty() ? "payload beyond the causal past" : "payload lost history",
           what + " " + handedOut + " differs from the session's causal past: missing " + describe(missing)
               + ", claims beyond it " + describe(extra),
           opId);
@@ -188,9 +199,11 @@ final class CausalChecker {
    */
   void read(int opId, int session, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
     BitSet reflected = new BitSet();
+    BitSet returned = new BitSet();
     for (Version v : siblings.versions()) {
       int id = idOf(v.dot(), opId);
       if (id < 0) continue;
+      returned.set(id);
       Write w = writes.get(id);
       if (!w.key().equals(key)) fail("wrong key", "read of " + key + " returned " + w.describe(), opId, w.opId());
       reflected.or(closure(id));
@@ -212,7 +225,7 @@ final class CausalChecker {
     }
     if (adopt) {
       sessionPast[session].or(reflected);
-      sessionSeen[session].or(reflected);
+      sessionSeen[session].or(returned);
     }
     checkPayload(session, payloadOut, opId, "read payload");
   }

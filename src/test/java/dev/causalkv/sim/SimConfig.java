@@ -29,6 +29,7 @@ record SimConfig(
     long holdMillis,
     int crashes,
     boolean membership,
+    boolean join,
     Set<Bug> bugs) {
 
   /** Deliberately planted faults, to show the checker can fail (never set in the real runs). */
@@ -77,6 +78,7 @@ record SimConfig(
         r.nextInt(8) == 0 ? 15_000 : 100 + r.nextInt(1_000),
         r.nextInt(3) == 0 ? 1 + r.nextInt(3) : 0,
         membership(r),
+        r.nextInt(3) == 0,
         bugs.isEmpty() ? EnumSet.noneOf(Bug.class) : EnumSet.copyOf(bugs));
   }
 }

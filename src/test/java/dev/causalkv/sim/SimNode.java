@@ -7,6 +7,7 @@ import dev.causalkv.core.ViewState;
 import dev.causalkv.storage.InMemoryStore;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,10 +32,20 @@ import java.util.TreeMap;
 final class SimNode {
 
   /** A pull request on the wire. */
-  record PullRequest(long reqId, String from, VectorClock since, VectorClock seen, ViewState view) {}
+  record PullRequest(long reqId, String from, VectorClock since, VectorClock seen, ViewState view, boolean ownOnly) {}
+
+  /**
+   * Pull protocol under test, {@code -Dsim.pull=own|all}: "own" (the default) is the production
+   * one (a complete pull first, then own-origin pulls, complete again to forward around a cut
+   * link); "all" uses complete pulls only.
+   */
+  static final boolean OWN_PULLS = !"all".equals(System.getProperty("sim.pull", "own"));
+  /** As PeerTransport's puller: own pulls are held this long at most, and forwarding starts this late. */
+  static final long OWN_HOLD_MILLIS = 250;
+  static final long FORWARD_AFTER_MILLIS = 250;
 
   /** One frame of a streamed answer; the last one carries the marks and the version count. */
-  record Frame(long streamId, long reqId, int index, List<Version> versions, ViewState view, boolean last, VectorClock marks, long count) {}
+  record Frame(long streamId, long reqId, int index, List<Version> versions, ViewState view, boolean last, VectorClock marks, long count, VectorClock peerApplied) {}
 
   /** A client operation waiting for its payload to be covered. */
   interface Parked {
@@ -87,7 +98,7 @@ final class SimNode {
     recheckQueued = false;
     if (down) return;
     for (PullRequest r : new ArrayList<>(heldPulls)) {
-      if (heldPulls.contains(r) && replica.hasNewsFor(r.since(), r.seen())) {
+      if (heldPulls.contains(r) && hasNews(r)) {
         heldPulls.remove(r);
         answer(r);
       }
@@ -121,25 +132,29 @@ final class SimNode {
 
   void onPullRequest(PullRequest req) {
     if (down) return;
-    if (!replica.members().contains(req.from()) || req.from().equals(id)) {
+    if (!replica.admitPull(req.from(), req.view())) {
       ViewState v = replica.view();
       sim.net.send(id, req.from(), () -> sim.node(req.from()).onRefused(id, req.reqId(), v));
       return;
     }
-    replica.mergeView(req.view());
-    if (replica.hasNewsFor(req.since(), req.seen())) {
+    if (hasNews(req)) {
       answer(req);
     } else {
       heldPulls.add(req);
-      sim.loop.after(sim.cfg.holdMillis(), () -> {
+      long hold = req.ownOnly() ? Math.min(sim.cfg.holdMillis(), OWN_HOLD_MILLIS) : sim.cfg.holdMillis();
+      sim.loop.after(hold, () -> {
         if (heldPulls.remove(req)) answer(req);
       });
     }
   }
 
-  /** The complete delta from one snapshot, with marks from the same instant, streamed in frames. */
+  private boolean hasNews(PullRequest r) {
+    return r.ownOnly() ? replica.hasOwnNewsFor(r.since()) : replica.hasNewsFor(r.since(), r.seen());
+  }
+
+  /** The answer (complete delta, or own writes) from one snapshot, with marks from the same instant, streamed in frames. */
   private void answer(PullRequest req) {
-    Replica.PullAnswer a = replica.answerPull(req.since());
+    Replica.PullAnswer a = req.ownOnly() ? replica.answerOwnPull(req.since()) : replica.answerPull(req.since());
     List<Version> vs = new ArrayList<>();
     a.delta().forEachRemaining(vs::add);
     a.delta().close();
@@ -158,7 +173,7 @@ final class SimNode {
       i += chunk.size();
       boolean last = i >= vs.size();
       frames.add(new Frame(streamId, req.reqId(), index, List.copyOf(chunk), index == 0 ? a.view() : null, last,
-          last || sim.cfg.bugs().contains(SimConfig.Bug.MARKS_BEFORE_VERSIONS) ? a.marks() : null, vs.size()));
+          last || sim.cfg.bugs().contains(SimConfig.Bug.MARKS_BEFORE_VERSIONS) ? a.marks() : null, vs.size(), a.peerApplied()));
       index++;
     } while (i < vs.size());
     SimNode to = sim.node(req.from());
@@ -199,6 +214,11 @@ final class SimNode {
     long current = -1;
     int failures;
     boolean stopped;
+    /** Whether the next pull is complete (the first one, and to forward); else own-origin. */
+    boolean complete = true;
+    boolean currentOwn;
+    /** Foreign origins on which the peer was ahead: origin → {peer's position, first seen at}. */
+    final Map<String, long[]> behind = new HashMap<>();
     /** streamId → [next frame index, versions merged so far] of answers being received. */
     final LinkedHashMap<Long, long[]> streams = new LinkedHashMap<>() {
       @Override
@@ -215,7 +235,8 @@ final class SimNode {
       if (stopped || current >= 0) return;
       long reqId = sim.nextId();
       current = reqId;
-      PullRequest req = new PullRequest(reqId, id, replica.meta().applied(), replica.seen(), replica.view());
+      currentOwn = OWN_PULLS && !complete;
+      PullRequest req = new PullRequest(reqId, id, replica.meta().applied(), replica.seen(), replica.view(), currentOwn);
       sim.net.send(id, peer, () -> sim.node(peer).onPullRequest(req));
       // the HTTP read timeout: hold time plus slack for a slow network
       sim.loop.after(sim.cfg.holdMillis() + 3_000, () -> {
@@ -242,14 +263,34 @@ final class SimNode {
       st[1] += f.versions().size();
       if (f.last()) {
         streams.remove(f.streamId());
-        if (st[1] == f.count()) replica.raiseApplied(f.marks()); // only after every version of the answer is merged
+        boolean whole = st[1] == f.count();
+        if (whole) replica.raiseApplied(f.marks()); // only after every version of the answer is merged
         if (f.reqId() == current) {
           pullsCompleted++;
           failures = 0;
+          if (whole) complete = currentOwn && needsForwarding(f.marks(), f.peerApplied());
           current = -1;
           issue(); // long-poll again at once
         }
       }
+    }
+
+    /** PeerTransport's rule: the peer was ahead on a foreign origin and this node is still behind a while later. */
+    boolean needsForwarding(VectorClock marks, VectorClock peerApplied) {
+      long now = sim.loop.nowMillis();
+      VectorClock mine = replica.meta().applied();
+      for (Map.Entry<String, Long> e : peerApplied.asMap().entrySet()) {
+        if (marks.get(e.getKey()) > 0) continue;
+        if (e.getValue() > mine.get(e.getKey())) behind.putIfAbsent(e.getKey(), new long[] {e.getValue(), now});
+      }
+      boolean stale = false;
+      for (java.util.Iterator<Map.Entry<String, long[]>> it = behind.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<String, long[]> e = it.next();
+        if (mine.get(e.getKey()) >= e.getValue()[0]) it.remove();
+        else if (now - e.getValue()[1] >= FORWARD_AFTER_MILLIS) stale = true;
+      }
+      if (stale) behind.clear();
+      return stale;
     }
 
     void onBroken(long streamId, long reqId) {
@@ -276,6 +317,7 @@ final class SimNode {
     Replica.PullAnswer a = n.replica.answerPull(replica.meta().applied());
     List<Version> vs = new ArrayList<>();
     a.delta().forEachRemaining(vs::add);
+    replica.mergeView(a.view()); // the answer's head line: the leaving node's view changes are not lost with it
     replica.merge(vs);
     replica.raiseApplied(a.marks());
     return true;

@@ -1,5 +1,6 @@
 package dev.causalkv.sim;
 
+import dev.causalkv.core.NodeMeta;
 import dev.causalkv.core.Replica;
 import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
@@ -77,6 +78,9 @@ final class Simulation {
   private final String[] lastNode;
   private final TreeSet<String> leaving = new TreeSet<>();
   private final TreeSet<String> removed = new TreeSet<>();
+  /** Started, but not yet added to the view by PUT /view: clients do not use it yet. */
+  private final TreeSet<String> joining = new TreeSet<>();
+  private final String joiner;
   private boolean active = true;
   private int pendingOps;
   private int outOfDate;
@@ -94,9 +98,16 @@ final class Simulation {
     lastNode = new String[cfg.sessions()];
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < cfg.nodes(); i++) ids.add("10.0.0." + (i + 2) + ":8080");
+    // A joiner starts with VIEW = the old members and itself; the old members do not list it.
+    joiner = cfg.join() ? ids.get(ids.size() - 1) : null;
+    List<String> oldMembers = new ArrayList<>(ids);
+    if (joiner != null) {
+      oldMembers.remove(joiner);
+      joining.add(joiner);
+    }
     for (String id : ids) {
       long skew = cfg.maxSkewMillis() == 0 ? 0 : rnd.nextLong(-cfg.maxSkewMillis(), cfg.maxSkewMillis() + 1);
-      nodes.put(id, new SimNode(this, id, ids, skew));
+      nodes.put(id, new SimNode(this, id, id.equals(joiner) ? ids : oldMembers, skew));
     }
   }
 
@@ -137,8 +148,14 @@ final class Simulation {
       converged[0] = pendingOps == 0 && replicasAgree();
     }
     if (!converged[0]) {
+      StringBuilder state = new StringBuilder();
+      for (SimNode n : nodes.values()) {
+        state.append("\n    ").append(n.id).append(removed.contains(n.id) ? " (removed)" : "").append(n.down ? " (down)" : "")
+            .append(": members ").append(n.replica.members()).append(" view ").append(n.replica.view())
+            .append(" applied ").append(n.replica.meta().applied()).append(" keys ").append(snapshot(n).size());
+      }
       checker.anomalies().add(new CausalChecker.Anomaly("no convergence",
-          "replicas still differ (or ops pending: " + pendingOps + ") " + QUIESCENCE_LIMIT_MILLIS + "ms after healing", List.of()));
+          "replicas still differ (or ops pending: " + pendingOps + ") " + QUIESCENCE_LIMIT_MILLIS + "ms after healing:" + state, List.of()));
     } else {
       Map<String, TreeMap<String, Siblings>> state = new TreeMap<>();
       for (SimNode n : liveNodes()) state.put(n.id, snapshot(n));
@@ -206,7 +223,7 @@ final class Simulation {
       long downMillis = 50 + rnd.nextLong(3_000);
       loop.at(t, () -> {
         SimNode n = nodes.get(id);
-        if (n.down || leaving.contains(id)) return;
+        if (n.down || removed.contains(id)) return;
         n.crash();
         event("crash of " + id + " for " + downMillis + "ms");
         loop.after(downMillis, () -> {
@@ -215,13 +232,39 @@ final class Simulation {
         });
       });
     }
+    if (joiner != null) {
+      loop.at(rnd.nextLong(cfg.activeMillis()), () -> tryAdd(joiner));
+    }
     if (cfg.membership()) {
-      String victim = ids.get(rnd.nextInt(ids.size()));
+      List<String> candidates = new ArrayList<>(ids);
+      candidates.remove(joiner);
+      String victim = candidates.get(rnd.nextInt(candidates.size()));
       loop.at(rnd.nextLong(cfg.activeMillis() / 2), () -> {
         leaving.add(victim);
         event("removal of " + victim + " begins: no new client ops there");
         tryRemove(victim);
       });
+    }
+  }
+
+  /** PUT /view joiner at a member that is up: record the add and push it to every member and the joiner. */
+  private void tryAdd(String id) {
+    List<String> up = new ArrayList<>();
+    for (String m : nodes.keySet()) {
+      if (!m.equals(id) && !nodes.get(m).down && !leaving.contains(m) && !joining.contains(m)) up.add(m);
+    }
+    if (up.isEmpty()) {
+      loop.after(50, () -> tryAdd(id));
+      return;
+    }
+    SimNode coord = nodes.get(up.get(rnd.nextInt(up.size())));
+    ViewState next = coord.replica.changeView(id, true);
+    coord.reconcilePullers();
+    joining.remove(id);
+    event(coord.id + " added " + id + "; pushing view");
+    for (String m : new ArrayList<>(nodes.keySet())) {
+      if (m.equals(coord.id)) continue;
+      net.send(coord.id, m, () -> nodes.get(m).onViewPush(next));
     }
   }
 
@@ -234,19 +277,25 @@ final class Simulation {
     SimNode v = nodes.get(victim);
     List<String> members = new ArrayList<>(v.replica.members());
     members.remove(victim);
-    members.removeIf(m -> nodes.get(m).down);
+    members.removeIf(m -> nodes.get(m).down || joining.contains(m));
     if (members.isEmpty()) {
       loop.after(50, () -> tryRemove(victim));
       return;
     }
     SimNode coord = nodes.get(members.get(rnd.nextInt(members.size())));
-    if (!v.parkedOps.isEmpty() || !coord.drain(victim)) {
+    // DESIGN.md §6 skips the drain when the node is down. The writes it alone held would then be
+    // lost by design, so the simulation skips it only when the coordinator already reflects every
+    // write the victim made (what it may still lose is view changes only it knew of).
+    NodeMeta vm = v.replica.meta();
+    boolean skipDrain = v.down && coord.replica.meta().applied().get(vm.origin()) >= vm.ownSeq();
+    boolean drained = !skipDrain && v.parkedOps.isEmpty() && coord.drain(victim);
+    if (!skipDrain && !drained) {
       loop.after(50, () -> tryRemove(victim));
       return;
     }
     ViewState next = coord.replica.changeView(victim, false);
     removed.add(victim);
-    event(coord.id + " drained and removed " + victim + "; pushing view");
+    event(coord.id + (skipDrain ? " removed " + victim + " (down: drain skipped, its writes were all here)" : " drained and removed " + victim) + "; pushing view");
     for (String m : new ArrayList<>(nodes.keySet())) {
       if (m.equals(coord.id)) continue;
       net.send(coord.id, m, () -> nodes.get(m).onViewPush(next));
@@ -257,7 +306,9 @@ final class Simulation {
 
   private String pickNode(int session) {
     List<String> candidates = new ArrayList<>();
-    for (String id : nodes.keySet()) if (!leaving.contains(id) && !nodes.get(id).down) candidates.add(id);
+    for (String id : nodes.keySet()) {
+      if (!leaving.contains(id) && !joining.contains(id) && !nodes.get(id).down) candidates.add(id);
+    }
     if (candidates.isEmpty()) return null;
     if (lastNode[session] != null && candidates.contains(lastNode[session]) && rnd.nextDouble() >= cfg.hopRate()) {
       return lastNode[session];
@@ -382,6 +433,10 @@ final class Simulation {
     Siblings before = n.replica.read(op.key, VectorClock.EMPTY).siblings();
     Replica.Write w = n.replica.write(op.key, value, payloads[op.session], n.localNowMillis());
     checker.write(op.id, op.session, before, w.version());
+    if (w.existedBefore() != before.exists()) { // replaced / 200 vs 201 come from the visible state before the write
+      checker.anomalies().add(new CausalChecker.Anomaly("replaced flag", "write reported existedBefore=" + w.existedBefore()
+          + " but the key's siblings before were " + before, List.of(op.id)));
+    }
     payloads[op.session] = w.version().vc();
     finish(op, (value == null ? "200 Key deleted" : w.existedBefore() ? "201 Updated" : "200 Added") + " as " + w.version().dot()
         + " ts=" + w.version().ts() + " vc=" + w.version().vc());
