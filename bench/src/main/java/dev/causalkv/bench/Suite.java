@@ -93,6 +93,11 @@ final class Suite {
   void runAll() throws Exception {
     Files.createDirectories(work);
     if (!Files.exists(nodeJar)) throw new IllegalStateException("build the node first: " + nodeJar);
+    Path prev = work.resolve("results.json");
+    if (!only.isEmpty() && Files.exists(prev)) {
+      rerun(JsonParser.parseString(Files.readString(prev)).getAsJsonObject());
+      return;
+    }
     long start = System.currentTimeMillis();
     out.addProperty("started", Instant.now().toString());
     out.addProperty("quick", quick);
@@ -116,6 +121,38 @@ final class Suite {
     phase("jmh", this::jmh);
     out.addProperty("totalSeconds", (System.currentTimeMillis() - start) / 1000.0);
     out.addProperty("loadavgEnd", loadavg());
+    save();
+  }
+
+  /**
+   * Re-runs only the phases named by --only inside an existing results.json: the earlier result of
+   * each phase is kept beside it as "PHASE@previous" and the report shows both, with load averages.
+   */
+  private void rerun(JsonObject prev) throws Exception {
+    for (String k : prev.keySet()) out.add(k, prev.get(k));
+    JsonArray oldNoise = prev.getAsJsonArray("noise");
+    JsonArray kept = new JsonArray();
+    for (JsonElement e : oldNoise) {
+      String ph = e.getAsJsonObject().get("phase").getAsString();
+      if (only.contains(ph)) { JsonObject o = e.getAsJsonObject().deepCopy(); o.addProperty("phase", ph + "@previous"); kept.add(o); }
+      else kept.add(e);
+    }
+    for (String ph : only) if (prev.has(ph)) out.add(ph + "@previous", prev.get(ph));
+    noise.addAll(kept);
+    out.add("noise", noise);
+    out.add("errors", prev.has("errors") ? prev.get("errors") : errors);
+    Runnable none = () -> {};
+    for (String ph : only) {
+      switch (ph) {
+        case "durable": phase(ph, this::durable); break;
+        case "blocked": phase(ph, this::blocked); break;
+        case "redis": phase(ph, this::redis); break;
+        case "lag": phase(ph, this::lag); break;
+        case "wire": phase(ph, this::wire); break;
+        case "jmh": phase(ph, this::jmh); break;
+        default: throw new IllegalArgumentException("re-run supports durable, blocked, redis, lag, wire, jmh");
+      }
+    }
     save();
   }
 
