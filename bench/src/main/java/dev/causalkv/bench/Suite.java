@@ -70,6 +70,25 @@ final class Suite {
 
   interface Phase { void run() throws Exception; }
 
+  /** Every phase, in run order. Later phases reuse earlier results (e.g. open-loop rates). */
+  private Map<String, Phase> phases() {
+    Map<String, Phase> m = new java.util.LinkedHashMap<>();
+    m.put("single", this::single);
+    m.put("redis", this::redis);
+    m.put("durable", this::durable);
+    m.put("scale", this::scale);
+    m.put("hazelcast", this::hazelcast);
+    m.put("openloop", this::openLoop);
+    m.put("lag", this::lag);
+    m.put("wire", this::wire);
+    m.put("memory", this::memory);
+    m.put("blocked", this::blocked);
+    m.put("partition", this::partition);
+    m.put("join", this::join);
+    m.put("jmh", this::jmh);
+    return m;
+  }
+
   private void phase(String name, Phase p) {
     if (!only.isEmpty() && !only.contains(name)) return;
     JsonObject n = new JsonObject();
@@ -106,19 +125,7 @@ final class Suite {
     out.add("machine", machine());
     out.add("noise", noise);
     out.add("errors", errors);
-    phase("single", this::single);
-    phase("redis", this::redis);
-    phase("durable", this::durable);
-    phase("scale", this::scale);
-    phase("hazelcast", this::hazelcast);
-    phase("openloop", this::openLoop);
-    phase("lag", this::lag);
-    phase("wire", this::wire);
-    phase("memory", this::memory);
-    phase("blocked", this::blocked);
-    phase("partition", this::partition);
-    phase("join", this::join);
-    phase("jmh", this::jmh);
+    for (Map.Entry<String, Phase> e : phases().entrySet()) phase(e.getKey(), e.getValue());
     out.addProperty("totalSeconds", (System.currentTimeMillis() - start) / 1000.0);
     out.addProperty("loadavgEnd", loadavg());
     save();
@@ -141,17 +148,10 @@ final class Suite {
     noise.addAll(kept);
     out.add("noise", noise);
     out.add("errors", prev.has("errors") ? prev.get("errors") : errors);
-    Runnable none = () -> {};
     for (String ph : only) {
-      switch (ph) {
-        case "durable": phase(ph, this::durable); break;
-        case "blocked": phase(ph, this::blocked); break;
-        case "redis": phase(ph, this::redis); break;
-        case "lag": phase(ph, this::lag); break;
-        case "wire": phase(ph, this::wire); break;
-        case "jmh": phase(ph, this::jmh); break;
-        default: throw new IllegalArgumentException("re-run supports durable, blocked, redis, lag, wire, jmh");
-      }
+      Phase p = phases().get(ph);
+      if (p == null) throw new IllegalArgumentException("unknown phase " + ph + "; phases: " + phases().keySet());
+      phase(ph, p);
     }
     save();
   }
