@@ -56,6 +56,12 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    */
   private final OkHttpClient ownClient;
   private final Map<String, Puller> pullers = new HashMap<>();
+  /**
+   * One immediate complete pull at a time: a node catching up (joining, restarting) then gets the
+   * bulk of the data from one peer, and the next peer's delta is taken against what it already
+   * has, instead of every peer streaming the whole store at once.
+   */
+  private final java.util.concurrent.Semaphore catchUp = new java.util.concurrent.Semaphore(1);
   private volatile boolean closed;
   /** Peers cut off by fault injection: calls to them fail at once, as on a partitioned network. */
   private volatile java.util.Set<String> unreachable = java.util.Set.of();
@@ -355,7 +361,16 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       while (running && !closed) {
         Outcome o;
         if (complete) {
-          o = pullOnce(pullClient, peer, 0, current, false);
+          try {
+            catchUp.acquire();
+          } catch (InterruptedException e) {
+            return;
+          }
+          try {
+            o = pullOnce(pullClient, peer, 0, current, false);
+          } finally {
+            catchUp.release();
+          }
         } else if (anotherPeerUnreachable(peer)) {
           // Some writer cannot be reached directly: this peer must forward its writes, so pull
           // everything, long-polling as usual.
