@@ -62,6 +62,14 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    * has, instead of every peer streaming the whole store at once.
    */
   private final java.util.concurrent.Semaphore catchUp = new java.util.concurrent.Semaphore(1);
+  /** A peer that has not started answering a catch-up pull this soon gives the turn to the next one. */
+  private static final long CATCH_UP_TURN_MILLIS = 250;
+  private final java.util.concurrent.ScheduledExecutorService turnTimer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "catch-up-turns");
+        t.setDaemon(true);
+        return t;
+      });
   private volatile boolean closed;
   /** Peers cut off by fault injection: calls to them fail at once, as on a partitioned network. */
   private volatile java.util.Set<String> unreachable = java.util.Set.of();
@@ -165,6 +173,11 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    * terminating line, so an answer that breaks off raises nothing (DESIGN.md §5).
    */
   Outcome pullOnce(OkHttpClient client, String peer, long waitMillis, Call[] current, boolean ownOnly) {
+    return pullOnce(client, peer, waitMillis, current, ownOnly, () -> {});
+  }
+
+  /** As above; {@code onAnswer} runs once the peer has started answering (status line received). */
+  Outcome pullOnce(OkHttpClient client, String peer, long waitMillis, Call[] current, boolean ownOnly, Runnable onAnswer) {
     Call call;
     try {
       call = client.newCall(pullRequest(peer, waitMillis, ownOnly));
@@ -174,6 +187,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     }
     if (current != null) current[0] = call;
     try (Response resp = call.execute()) {
+      onAnswer.run();
       ResponseBody body = resp.body();
       if (resp.code() == 403 && body != null) {
         JsonObject o = Json.object(body.string());
@@ -265,6 +279,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     for (Puller p : pullers.values()) p.stop();
     pullers.clear();
     pullClient.dispatcher().executorService().shutdown();
+    turnTimer.shutdownNow();
     pullClient.connectionPool().evictAll();
   }
 
@@ -354,6 +369,35 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       return stale;
     }
 
+    /**
+     * A complete pull in turn with the other pullers' (see {@link #catchUp}). The turn is kept
+     * while the peer streams its answer, and given up if it has not started answering within
+     * {@link #CATCH_UP_TURN_MILLIS}: an unreachable peer must not delay catching up from a
+     * reachable one.
+     */
+    private Outcome catchUpPull() {
+      java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicBoolean answering = new java.util.concurrent.atomic.AtomicBoolean();
+      try {
+        held.set(catchUp.tryAcquire(60, TimeUnit.SECONDS));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Outcome.FAILED;
+      }
+      Runnable release = () -> {
+        if (held.compareAndSet(true, false)) catchUp.release();
+      };
+      java.util.concurrent.ScheduledFuture<?> giveUp = turnTimer.schedule(() -> {
+        if (!answering.get()) release.run();
+      }, CATCH_UP_TURN_MILLIS, TimeUnit.MILLISECONDS);
+      try {
+        return pullOnce(pullClient, peer, 0, current, false, () -> answering.set(true));
+      } finally {
+        giveUp.cancel(false);
+        release.run();
+      }
+    }
+
     @Override
     public void run() {
       int failures = 0;
@@ -361,16 +405,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       while (running && !closed) {
         Outcome o;
         if (complete) {
-          try {
-            catchUp.acquire();
-          } catch (InterruptedException e) {
-            return;
-          }
-          try {
-            o = pullOnce(pullClient, peer, 0, current, false);
-          } finally {
-            catchUp.release();
-          }
+          o = catchUpPull();
         } else if (anotherPeerUnreachable(peer)) {
           // Some writer cannot be reached directly: this peer must forward its writes, so pull
           // everything, long-polling as usual.
