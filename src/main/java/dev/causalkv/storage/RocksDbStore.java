@@ -69,7 +69,7 @@ public final class RocksDbStore implements Store {
 
   /** When a committed batch counts as durable. */
   public enum SyncMode {
-    /** Every commit fsyncs the write-ahead log before it returns. Survives power loss; slowest. */
+    /** Every commit fsyncs the write-ahead log before it returns. Survives power loss; slowest under concurrency. */
     ALWAYS,
     /** Commits are fsynced in groups by a syncer thread; a future completes after its group's fsync. */
     BATCH,
@@ -186,7 +186,9 @@ public final class RocksDbStore implements Store {
             .setBlockCache(cache)
             .setCacheIndexAndFilterBlocks(true)
             .setBlockSize(16 * 1024));
-    this.writeOptions = new WriteOptions().setSync(mode == SyncMode.ALWAYS);
+    // ALWAYS syncs with syncWal() right after the write (measured several times faster here than
+    // a write with sync=true), still before commit returns and under the replica's lock.
+    this.writeOptions = new WriteOptions().setSync(false);
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
         new ColumnFamilyDescriptor(RecordCodec.utf8(CF_KEYS), cfOptions),
@@ -390,6 +392,7 @@ public final class RocksDbStore implements Store {
         wb.put(metaCf, META_KEY, encodeMeta(batch.meta()));
         wb.put(metaCf, COUNT_KEY, ByteBuffer.allocate(8).putLong(count).array());
         db.write(writeOptions, wb);
+        if (mode == SyncMode.ALWAYS) db.syncWal();
       }
       keyCount = count;
       meta = batch.meta();

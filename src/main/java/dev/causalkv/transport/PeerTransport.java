@@ -50,7 +50,18 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   private final Metrics metrics;
   private final OkHttpClient pullClient;
   private final OkHttpClient shortClient;
+  /**
+   * For own-origin pulls, which are held briefly: a connection that went silent (a partition
+   * that drops packets) is given up after seconds, not after the long-poll read timeout.
+   */
+  private final OkHttpClient ownClient;
   private final Map<String, Puller> pullers = new HashMap<>();
+  /**
+   * One immediate complete pull at a time: a node catching up (joining, restarting) then gets the
+   * bulk of the data from one peer, and the next peer's delta is taken against what it already
+   * has, instead of every peer streaming the whole store at once.
+   */
+  private final java.util.concurrent.Semaphore catchUp = new java.util.concurrent.Semaphore(1);
   private volatile boolean closed;
   /** Peers cut off by fault injection: calls to them fail at once, as on a partitioned network. */
   private volatile java.util.Set<String> unreachable = java.util.Set.of();
@@ -71,9 +82,12 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         })
         .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
         .connectTimeout(Duration.ofSeconds(2))
-        .readTimeout(Duration.ofMillis(holdMillis + 10_000))
+        .readTimeout(Duration.ofMillis(holdMillis + 3_000)) // a held pull answers within its hold; silence past it means a dead link
         .writeTimeout(Duration.ofSeconds(10))
         .retryOnConnectionFailure(false)
+        .build();
+    this.ownClient = pullClient.newBuilder()
+        .readTimeout(Duration.ofMillis(Puller.OWN_HOLD_MILLIS + 2000))
         .build();
     this.shortClient = pullClient.newBuilder()
         .connectTimeout(Duration.ofMillis(1000))
@@ -256,20 +270,28 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
 
   // ---------------------------------------------------------------- the puller loop
 
+  private synchronized boolean anotherPeerUnreachable(String peer) {
+    for (Map.Entry<String, Puller> e : pullers.entrySet()) {
+      if (!e.getKey().equals(peer) && e.getValue().failing) return true;
+    }
+    return false;
+  }
+
   /**
    * Pulls from one peer for as long as it is in the view, backing off while it fails.
    *
    * <p>It starts with one complete pull (every origin), then asks only for the peer's own writes,
    * so that in steady state each write crosses the network once per replica rather than being
    * forwarded by every node. Forwarding is still needed when this node cannot reach some writer
-   * (A–C cut, both reach B): when an answer shows the peer ahead of this node on another origin,
+   * (A–C cut, both reach B): while a pull from some other peer fails, pulls are complete (and held
+   * as usual), and when an answer shows the peer ahead of this node on another origin,
    * and this node has not caught up on it {@link #FORWARD_AFTER_NANOS} later, the next pull is complete again.
    * Own-origin pulls are held at most {@link #OWN_HOLD_MILLIS} so that this check runs even when
    * the peer itself does not write.
    */
   private final class Puller implements Runnable {
     private static final long BASE_BACKOFF_MILLIS = 50;
-    private static final long MAX_BACKOFF_MILLIS = 2000;
+    private static final long MAX_BACKOFF_MILLIS = 1000;
     private static final long OWN_HOLD_MILLIS = 250;
     private static final long FORWARD_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
@@ -280,6 +302,8 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     private final Thread thread;
     private final Call[] current = new Call[1];
     private volatile boolean running = true;
+    /** True while the last pull from this peer failed: others must forward its writes. */
+    volatile boolean failing;
     private final Object sleeper = new Object();
     private boolean woken;
 
@@ -335,9 +359,26 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       int failures = 0;
       boolean complete = true; // catch up on every origin first
       while (running && !closed) {
-        Outcome o = complete
-            ? pullOnce(pullClient, peer, 0, current, false)
-            : pullOnce(pullClient, peer, Math.min(holdMillis, OWN_HOLD_MILLIS), current, true);
+        Outcome o;
+        if (complete) {
+          try {
+            catchUp.acquire();
+          } catch (InterruptedException e) {
+            return;
+          }
+          try {
+            o = pullOnce(pullClient, peer, 0, current, false);
+          } finally {
+            catchUp.release();
+          }
+        } else if (anotherPeerUnreachable(peer)) {
+          // Some writer cannot be reached directly: this peer must forward its writes, so pull
+          // everything, long-polling as usual.
+          o = pullOnce(pullClient, peer, holdMillis, current, false);
+        } else {
+          o = pullOnce(ownClient, peer, Math.min(holdMillis, OWN_HOLD_MILLIS), current, true);
+        }
+        failing = o.result() == PullResult.FAILED;
         if (o.result() == PullResult.COMPLETE) {
           failures = 0;
           complete = !complete ? needsForwarding(o) : false;

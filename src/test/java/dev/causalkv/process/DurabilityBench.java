@@ -18,6 +18,7 @@ import java.util.stream.Stream;
  *   mvn -B -q package -DskipTests && mvn -B -q test-compile
  *   java -cp target/test-classes:target/causalkv.jar dev.causalkv.process.DurabilityBench throughput [seconds]
  *   java -cp target/test-classes:target/causalkv.jar dev.causalkv.process.DurabilityBench recovery [keys]
+ *   java -cp target/test-classes:target/causalkv.jar dev.causalkv.process.DurabilityBench engine [seconds]
  * </pre>
  */
 public final class DurabilityBench {
@@ -31,7 +32,8 @@ public final class DurabilityBench {
       switch (what) {
         case "throughput" -> throughput(root, args.length > 1 ? Integer.parseInt(args[1]) : 10);
         case "recovery" -> recovery(root, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000);
-        default -> throw new IllegalArgumentException("throughput | recovery");
+        case "engine" -> engine(root, args.length > 1 ? Integer.parseInt(args[1]) : 5);
+        default -> throw new IllegalArgumentException("throughput | recovery | engine");
       }
     } finally {
       try (Stream<Path> s = Files.walk(root)) {
@@ -190,13 +192,70 @@ public final class DurabilityBench {
     }
     long du2 = du(dir);
     System.out.printf("data dir after recovery: %d bytes = %.1f bytes/key%n", du2, du2 / (double) keys);
+    for (int i = 0; i < 2000; i++) n.put("last-" + i, randomValue(i), "");
     n.kill9();
+    // The engine's part of a restart, without the JVM's start: open after kill -9, read the metadata.
+    for (int i = 0; i < 3; i++) {
+      long o0 = System.nanoTime();
+      try (dev.causalkv.storage.RocksDbStore s =
+               dev.causalkv.storage.RocksDbStore.open(dir, dev.causalkv.storage.RocksDbStore.SyncMode.BATCH, 128 << 20)) {
+        long ms = (System.nanoTime() - o0) / 1_000_000;
+        System.out.printf("in-process open of the %d-key directory%s: %d ms (%d keys, own seq %d)%n", s.keyCount(),
+            i == 0 ? " right after kill -9 (log replay)" : "", ms, s.keyCount(), s.loadMeta().ownSeq());
+      }
+    }
     for (int i = 0; i < 3; i++) {
       Path empty = root.resolve("empty" + i);
       long e0 = System.nanoTime();
       NodeProcess fresh = new NodeProcess(id, List.of(id), empty, Map.of(), JVM).start();
       System.out.printf("baseline: start on an empty data dir %.2f s%n", (System.nanoTime() - e0) / 1e9);
       fresh.kill9();
+    }
+  }
+
+  /**
+   * The engine alone, in this JVM: threads commit one-key batches under one lock (as the replica
+   * does) and wait for durability (as the HTTP edge does). Shows the fsync cost and the grouping.
+   */
+  static void engine(Path root, int seconds) throws Exception {
+    System.out.printf("%-7s %7s %12s %10s %10s%n", "SYNC", "threads", "commits/s", "fsyncs/s", "per fsync");
+    for (String mode : new String[] {"never", "batch", "always"}) {
+      for (int threads : new int[] {1, 32}) {
+        Path dir = root.resolve("engine-" + mode + threads);
+        try (dev.causalkv.storage.RocksDbStore s =
+                 dev.causalkv.storage.RocksDbStore.open(dir, dev.causalkv.storage.RocksDbStore.SyncMode.parse(mode), 64 << 20)) {
+          Object lock = new Object();
+          long[] seq = {0};
+          AtomicLong done = new AtomicLong();
+          long end = System.nanoTime() + seconds * 1_000_000_000L;
+          List<Thread> ts = new ArrayList<>();
+          for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+              while (System.nanoTime() < end) {
+                java.util.concurrent.CompletableFuture<Void> f;
+                synchronized (lock) {
+                  long n = ++seq[0];
+                  dev.causalkv.core.VectorClock vc = dev.causalkv.core.VectorClock.of(Map.of("o", n));
+                  dev.causalkv.core.Version v = new dev.causalkv.core.Version("k" + n, randomValue(n), new dev.causalkv.core.Dot("o", n), vc, n);
+                  dev.causalkv.core.NodeMeta m = new dev.causalkv.core.NodeMeta("o", n, vc, vc,
+                      dev.causalkv.core.ViewState.initial(List.of("a:1")));
+                  f = s.commit(new dev.causalkv.core.Batch(List.of(new dev.causalkv.core.Batch.KeyChange(v.key(),
+                      dev.causalkv.core.Siblings.EMPTY, dev.causalkv.core.Siblings.of(List.of(v)))), m));
+                }
+                f.join();
+                done.incrementAndGet();
+              }
+            });
+            th.start();
+            ts.add(th);
+          }
+          for (Thread th : ts) th.join();
+          double c = done.get() / (double) seconds;
+          double syncs = mode.equals("batch") ? s.walSyncs() / (double) seconds : mode.equals("always") ? c : 0;
+          System.out.printf("%-7s %7d %12.0f %10.0f %10s%n", mode, threads, c, syncs,
+              syncs > 0 ? String.format("%.1f", c / syncs) : "-");
+        }
+      }
     }
   }
 

@@ -88,7 +88,7 @@ class EngineEquivalenceTest {
           pull(t.mem, from.mem, partial, keep);
           pull(t.rocks, from.rocks, partial, keep);
           what = (partial ? "partial pull " : "pull ") + t.id + "<-" + from.id;
-        } else if (op < 95) {
+        } else if (op < 98) {
           int limit = 1 + rnd.nextInt(4);
           assertEquals(t.mem.collectGarbage(limit), t.rocks.collectGarbage(limit), "gc at step " + step);
           what = "gc";
