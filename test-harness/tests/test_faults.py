@@ -162,6 +162,24 @@ class CrashRestart(ClusterTest):
             self.assertEqual(r.get("value"), "yes")
 
 
+class RestartUnderPartition(ClusterTest):
+    NODES = 4
+
+    def test_restarted_node_catches_up_from_reachable_peers_while_others_are_cut(self):
+        self.c.partition([["n1", "n2"], ["n3", "n4"]])
+        for rnd in range(2):
+            self.c.stop("n4")
+            s = Session()
+            self.assertJson(s.put(self.a("n3"), "k%d" % rnd, "v"), 200)   # n4 is down: it must catch up from n3
+            self.c.start("n4")
+            t0 = time.time()
+            r = self.eventually(lambda: self.assertJson(s.get(self.a("n4"), "k%d" % rnd), 200), timeout=15, interval=0.05)
+            took = time.time() - t0
+            self.assertEqual(r.get("value"), "v")
+            self.assertLess(took, CAUSAL_WAIT_S + 1.0, "n4 took %.2fs to serve n3's write: unreachable peers "
+                                                       "must not delay catching up from a reachable one" % took)
+
+
 class ClockSkew(ClusterTest):
     def test_concurrent_writes_resolved_by_node_timestamps(self):
         self.c.skew("n2", 8000)          # n2's clock runs 8 s ahead
