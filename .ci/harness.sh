@@ -15,4 +15,10 @@ if [ ! -f target/causalkv.jar ]; then
 fi
 args=(--fuzz-seconds "${HARNESS_FUZZ_SECONDS:-90}")
 [ -n "${HARNESS_SEED:-}" ] && args+=(--seed "$HARNESS_SEED")
-exec timeout --kill-after=30 900 python3 test-harness/run "${args[@]}"
+timeout --kill-after=30 900 python3 test-harness/run "${args[@]}"
+rc=$?
+if [ "$rc" -ge 2 ]; then
+  echo "harness: test-harness/run did not finish (rc $rc: set-up error, timeout or kill); clusters it started were torn down"
+  echo "0 passed, 1 failed"
+fi
+exit "$rc"

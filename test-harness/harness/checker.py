@@ -323,12 +323,22 @@ def differences(states):
 
 
 def check_final(ops, states, origin_of, excused=None):
-    """Visible-rule and lost-write checks on converged final states.
+    """Visible-rule, sibling and lost-write checks on converged final states.
     origin_of(op) -> origin string of the node incarnation that answered op (or None).
-    excused(op) -> reason string if a missing write is excused (non-durable restart)."""
+    excused(op) -> reason string if a missing write is excused (non-durable restart).
+
+    Nodes may have garbage-collected causally stable tombstones at different moments,
+    so for each key the siblings are taken from a node that still lists the key, and
+    a write dominated by an acknowledged delete counts as superseded even when that
+    tombstone is gone (it was collected).  In return, no final sibling may be
+    dominated by any acknowledged write ("resurrected": e.g. a put that a collected
+    tombstone had deleted)."""
     anomalies, unverified, excused_list = [], [], []
-    any_state = next(iter(states.values()))
-    keys = any_state.get("keys") or {}
+    keys = {}
+    for st in states.values():
+        for k, v in (st.get("keys") or {}).items():
+            if k not in keys or (not keys[k].get("siblings") and v.get("siblings")):
+                keys[k] = v
     # visible rule
     for k, v in keys.items():
         sibs = v.get("siblings") or []
@@ -342,6 +352,7 @@ def check_final(ops, states, origin_of, excused=None):
     # vcs of known writes from their answers
     dot_vc = {}
     write_dot = {}
+    acked_vcs = defaultdict(list)     # key -> [(op, vc)] of acknowledged writes with a known vc
     for o in ops:
         if o["type"] in WRITE_TYPES and o.get("outcome") == "ok":
             vc = vc_of_payload(o.get("payload_out"))
@@ -350,17 +361,23 @@ def check_final(ops, states, origin_of, excused=None):
                 dot = (origin, vc[origin])
                 write_dot[o["id"]] = dot
                 dot_vc[dot] = vc
+                acked_vcs[o["key"]].append((o, vc))
     for k, v in keys.items():
         for s in v.get("siblings") or []:
             if isinstance(s.get("vc"), dict):
                 dot_vc[(str(s.get("origin")), s.get("seq"))] = s["vc"]
-    # antichain check where vcs are known
+    # siblings: an antichain, and none below an acknowledged write
     for k, v in keys.items():
         sibs = [(str(s.get("origin")), s.get("seq")) for s in v.get("siblings") or []]
         for a in sibs:
             for b in sibs:
                 if a != b and b in dot_vc and dot_vc[b].get(a[0], 0) >= a[1]:
                     anomalies.append({"kind": "sibling dominated", "msg": "key %r: sibling %s is dominated by sibling %s" % (k, a, b), "related": []})
+            for o, vc in acked_vcs.get(k, []):
+                if write_dot.get(o["id"]) != a and vc.get(a[0], 0) >= a[1]:
+                    anomalies.append({"kind": "resurrected", "op": brief(o), "msg": "key %r: final sibling %s is dominated by this acknowledged %s" % (
+                        k, a, "delete" if o["type"] == "del" else "write"), "related": [{"siblings": v.get("siblings")}]})
+                    break
     # lost writes
     for o in ops:
         if o["type"] not in WRITE_TYPES or o.get("outcome") != "ok":
@@ -376,6 +393,10 @@ def check_final(ops, states, origin_of, excused=None):
             known = [dot_vc.get((str(s.get("origin")), s.get("seq"))) for s in sibs]
             if any(vc is not None and vc.get(dot[0], 0) >= dot[1] for vc in known):
                 verdict = "ok"
+            elif any(d["type"] == "del" and d is not o and vc.get(dot[0], 0) >= dot[1] for d, vc in acked_vcs.get(o["key"], [])):
+                verdict = "ok"      # superseded by a delete (whose tombstone may since be collected)
+            elif o["type"] == "del" and not any(not s.get("tombstone") for s in sibs):
+                verdict = "ok"      # its tombstone was collected; no live version is left to hide
             elif all(vc is not None for vc in known):
                 verdict = "lost"
         if verdict == "ok":

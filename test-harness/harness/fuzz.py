@@ -261,11 +261,13 @@ class Run:
 
 
 def availability(ops, faults):
-    """Per fault type: counts of answered (2xx/404), out-of-date, errors/timeouts."""
+    """Per fault type: counts of answered (2xx/404), out-of-date, errors/timeouts.
+    A request counts for every fault active at any moment while it was in flight."""
     table = defaultdict(Counter)
     ivs = [(f["kind"], f["start"], f["end"] or float("inf")) for f in faults]
     for o in ops:
-        kinds = {k for k, s, e in ivs if s <= o["start"] < e} or {"none"}
+        end = o["end"] or o["start"]
+        kinds = {k for k, s, e in ivs if s <= end and o["start"] < e} or {"none"}
         out = o.get("outcome") or classify(o)
         cls = "answered" if out in ("ok", "notfound") else "out_of_date" if out == "ood" else "error"
         for k in kinds:
@@ -486,7 +488,7 @@ def print_report(r, args):
     p("operations: %d  %s" % (r["ops"], " ".join("%s=%d" % kv for kv in sorted(r["types"].items()))))
     p("outcomes:   %s" % " ".join("%s=%d" % kv for kv in sorted(r["outcomes"].items())))
     p("faults applied: %s" % (" ".join("%s=%d" % kv for kv in sorted(r["faults_applied"].items())) or "none"))
-    p("availability per fault type (share of requests started while it was active):")
+    p("availability per fault type (share of requests in flight while it was active):")
     p("  %-10s %7s %9s %12s %13s" % ("fault", "ops", "answered", "out-of-date", "error/timeout"))
     for k in sorted(r["availability"], key=lambda k: (k != "none", k)):
         v = r["availability"][k]

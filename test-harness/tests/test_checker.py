@@ -163,6 +163,21 @@ class FinalChecks(unittest.TestCase):
         self.assertEqual(unverified, [])
         self.assertTrue(w1 and w2 and w3)
 
+    def test_collected_tombstone_supersedes_and_resurrection_is_flagged(self):
+        h = H()
+        h.op("a", "put", "k", "v1", payload_out={"vc": {"o1": 1}}, node="n1")
+        h.op("a", "del", "k", payload_out={"vc": {"o1": 2}}, node="n1")
+        Checker(h.ops, ["a"])
+        origin = {"n1": "o1"}
+        gone = {"x": {"keys": {}}, "y": {"keys": {"k": {"visible": None, "siblings": [
+            {"origin": "o1", "seq": 2, "ts": 9, "tombstone": True, "value": None, "vc": {"o1": 2}}]}}}}
+        self.assertEqual(check_final(h.ops, gone, lambda o: origin[o["node"]])[:2], ([], []))
+        collected_everywhere = {"x": {"keys": {}}}
+        self.assertEqual(check_final(h.ops, collected_everywhere, lambda o: origin[o["node"]])[:2], ([], []))
+        back = {"x": self.state([{"origin": "o1", "seq": 1, "ts": 5, "tombstone": False, "value": "v1", "vc": {"o1": 1}}], "v1")}
+        a, _, _ = check_final(h.ops, back, lambda o: origin[o["node"]])
+        self.assertIn("resurrected", [x["kind"] for x in a])
+
     def test_visible_rule(self):
         sibs = [{"origin": "o1", "seq": 1, "ts": 5, "tombstone": False, "value": "a"},
                 {"origin": "o2", "seq": 1, "ts": 7, "tombstone": False, "value": "b"}]

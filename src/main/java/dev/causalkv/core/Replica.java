@@ -38,7 +38,8 @@ public final class Replica {
   private final Store store;
   private final String nodeId;
   private final Runnable onChange;
-  private NodeMeta meta;
+  /** Replaced, never mutated, under the lock; volatile so reads can take it without the lock. */
+  private volatile NodeMeta meta;
   /** Each peer's applied VC as its last pull request reported it, since this node's view last changed. */
   private final Map<String, VectorClock> peerApplied = new HashMap<>();
   /** Where the next garbage-collection step resumes in the store's tombstone index. */
@@ -106,15 +107,20 @@ public final class Replica {
    * False for a payload this node can prove forged: one claiming more writes of this node's own
    * origin than it ever made (DESIGN.md §5). Integrity of the rest is checked at the edge.
    */
-  public synchronized boolean isPlausible(VectorClock payload) {
+  public boolean isPlausible(VectorClock payload) {
+    NodeMeta meta = this.meta;
     return payload.get(meta.origin()) <= meta.ownSeq();
   }
 
   /** Reads {@code key}; when the payload is covered the siblings answer, else the caller waits. */
-  public synchronized Read read(String key, VectorClock payload) {
+  public Read read(String key, VectorClock payload) {
+    // Without the lock, so reads run in parallel with each other and with writes. The metadata is
+    // taken BEFORE the siblings: state only grows, so an older applied beside newer siblings can
+    // only make the read wait, never let it miss a write (the other order could).
+    NodeMeta m = meta;
     Siblings s = store.get(key);
     VectorClock svc = s.vc();
-    return new Read(covered(svc, payload), s, payload.merge(svc));
+    return new Read(covered(m, svc, payload), s, payload.merge(svc));
   }
 
   /**
@@ -144,11 +150,11 @@ public final class Replica {
   }
 
   /** covered(K, P) of DESIGN.md §4, given VC(S) of the key's siblings. */
-  private boolean covered(VectorClock siblingsVc, VectorClock payload) {
-    VectorClock applied = meta.applied();
+  private boolean covered(NodeMeta m, VectorClock siblingsVc, VectorClock payload) {
+    VectorClock applied = m.applied();
     for (Map.Entry<String, Long> e : payload.asMap().entrySet()) {
       String o = e.getKey();
-      long need = mustReflect(o, e.getValue());
+      long need = mustReflect(m, o, e.getValue());
       if (need <= applied.get(o) || need <= siblingsVc.get(o)) continue;
       return false;
     }
@@ -162,9 +168,9 @@ public final class Replica {
    * ignoring the origin outright would let a read miss a write the remover holds. Once this
    * node is itself removed, it serves alone and waits for no other origin.
    */
-  private long mustReflect(String o, long need) {
-    if (isRemovedSelf()) return o.equals(meta.origin()) ? need : 0;
-    ViewState.Entry e = meta.view().entries().get(nodeOf(o));
+  private long mustReflect(NodeMeta m, String o, long need) {
+    if (m.view().isRemoved(nodeId)) return o.equals(m.origin()) ? need : 0;
+    ViewState.Entry e = m.view().entries().get(nodeOf(o));
     if (e != null && !e.present()) return Math.min(need, e.drained().get(o));
     return need;
   }
@@ -240,7 +246,11 @@ public final class Replica {
 
   /**
    * Merges pulled versions (any subset of an answer: merging is always safe) in one batch.
-   * Versions of keys this replica dominates change nothing.
+   * Versions of keys this replica dominates change nothing, and neither do versions that
+   * {@code applied} already covers: this replica reflects them (holds them, or something that
+   * dominates them), or reflected them until it garbage-collected the tombstones that did. An
+   * answer read from an older snapshot of a peer can still carry such a version after the
+   * tombstone was collected here; merging it would bring deleted data back, at this node only.
    */
   public CompletableFuture<Void> merge(List<Version> versions) {
     CompletableFuture<Void> durable;
@@ -249,6 +259,7 @@ public final class Replica {
       Map<String, Siblings> after = new java.util.LinkedHashMap<>();
       for (Version v : versions) {
         seen = seen.with(v.dot());
+        if (meta.applied().covers(v.dot())) continue;
         Siblings cur = after.containsKey(v.key()) ? after.get(v.key()) : store.get(v.key());
         before.putIfAbsent(v.key(), cur);
         after.put(v.key(), cur.merge(v));

@@ -70,7 +70,8 @@ public final class Node implements AutoCloseable {
     PayloadCodec payloads = new PayloadCodec(config.clusterToken());
     Clock clock = Clock.system(config.clockSkewMillis());
     this.edge = new HttpEdge(new HttpEdge.Deps(replica, transport, coordinator, payloads, waiters, workers, clock,
-        metrics, config.clusterToken(), config.causalWaitMillis(), VIEW_ACK_MILLIS), config.bind(), config.port());
+        metrics, config.clusterToken(), config.causalWaitMillis(), VIEW_ACK_MILLIS,
+        !"always".equals(config.sync()) || config.inMemory()), config.bind(), config.port());
   }
 
   private Replica replicaOrNull() {

@@ -256,13 +256,21 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
 
   // ---------------------------------------------------------------- the puller loop
 
+  private synchronized boolean anotherPeerUnreachable(String peer) {
+    for (Map.Entry<String, Puller> e : pullers.entrySet()) {
+      if (!e.getKey().equals(peer) && e.getValue().failing) return true;
+    }
+    return false;
+  }
+
   /**
    * Pulls from one peer for as long as it is in the view, backing off while it fails.
    *
    * <p>It starts with one complete pull (every origin), then asks only for the peer's own writes,
    * so that in steady state each write crosses the network once per replica rather than being
    * forwarded by every node. Forwarding is still needed when this node cannot reach some writer
-   * (A–C cut, both reach B): when an answer shows the peer ahead of this node on another origin,
+   * (A–C cut, both reach B): while a pull from some other peer fails, pulls are complete (and held
+   * as usual), and when an answer shows the peer ahead of this node on another origin,
    * and this node has not caught up on it {@link #FORWARD_AFTER_NANOS} later, the next pull is complete again.
    * Own-origin pulls are held at most {@link #OWN_HOLD_MILLIS} so that this check runs even when
    * the peer itself does not write.
@@ -280,6 +288,8 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     private final Thread thread;
     private final Call[] current = new Call[1];
     private volatile boolean running = true;
+    /** True while the last pull from this peer failed: others must forward its writes. */
+    volatile boolean failing;
     private final Object sleeper = new Object();
     private boolean woken;
 
@@ -335,9 +345,17 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       int failures = 0;
       boolean complete = true; // catch up on every origin first
       while (running && !closed) {
-        Outcome o = complete
-            ? pullOnce(pullClient, peer, 0, current, false)
-            : pullOnce(pullClient, peer, Math.min(holdMillis, OWN_HOLD_MILLIS), current, true);
+        Outcome o;
+        if (complete) {
+          o = pullOnce(pullClient, peer, 0, current, false);
+        } else if (anotherPeerUnreachable(peer)) {
+          // Some writer cannot be reached directly: this peer must forward its writes, so pull
+          // everything, long-polling as usual.
+          o = pullOnce(pullClient, peer, holdMillis, current, false);
+        } else {
+          o = pullOnce(pullClient, peer, Math.min(holdMillis, OWN_HOLD_MILLIS), current, true);
+        }
+        failing = o.result() == PullResult.FAILED;
         if (o.result() == PullResult.COMPLETE) {
           failures = 0;
           complete = !complete ? needsForwarding(o) : false;

@@ -57,6 +57,18 @@ final class CausalChecker {
   private final BitSet[] sessionOwn;
   private final BitSet[] sessionSeen;
   private final List<Anomaly> anomalies = new ArrayList<>();
+  /**
+   * key → the tombstones (with their pasts) some node garbage-collected. They were causally
+   * stable: every member reflects them, so absence reflects them anywhere from then on (a node
+   * that catches up later may never see them), and nothing they overwrote may show up again.
+   */
+  private final Map<String, BitSet> collected = new HashMap<>();
+  /** key → what collected tombstones overwrote (their pasts, without them): must never be read again. */
+  private final Map<String, BitSet> collectedOverwrote = new HashMap<>();
+  /** The collected tombstones themselves. */
+  private final BitSet collectedTombstones = new BitSet();
+  /** origin → collected tombstones (with pasts) its next write follows (they went into lastOwnVc). */
+  private final Map<String, BitSet> originCollected = new HashMap<>();
 
   CausalChecker(int sessions) {
     sessionPast = new BitSet[sessions];
@@ -174,6 +186,8 @@ final class CausalChecker {
       if (bid >= 0) p.or(closure(bid));
     }
     if (prev != null) p.or(closure(prev));
+    BitSet gc = originCollected.get(v.dot().origin());
+    if (gc != null) p.or(gc);
     writes.add(w);
     past.add(p);
     byDot.put(v.dot(), id);
@@ -197,7 +211,8 @@ final class CausalChecker {
    * answer) every write to the key in the session's past must be reflected in them. When
    * {@code adopt}, the returned payload was merge(P, VC(S)) and the session now depends on S.
    */
-  void read(int opId, int session, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
+  void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
+    BitSet gone = collected.getOrDefault(key, new BitSet());
     BitSet reflected = new BitSet();
     BitSet returned = new BitSet();
     for (Version v : siblings.versions()) {
@@ -208,6 +223,20 @@ final class CausalChecker {
       if (!w.key().equals(key)) fail("wrong key", "read of " + key + " returned " + w.describe(), opId, w.opId());
       reflected.or(closure(id));
     }
+    for (int x = returned.nextSetBit(0); x >= 0; x = returned.nextSetBit(x + 1)) {
+      if (collectedOverwrote.getOrDefault(key, new BitSet()).get(x)) {
+        fail("deleted key came back", node + " returned " + writes.get(x).describe() + ", which a collected tombstone follows", opId, writes.get(x).opId());
+      }
+      BitSet p = sessionPast[session];
+      for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
+        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x)) {
+          fail("stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
+              + " in the session's causal past overwrote", opId, writes.get(x).opId(), writes.get(i).opId());
+          break;
+        }
+      }
+    }
+    reflected.or(gone); // a collected tombstone is reflected: the key is deleted here for good
     if (covered) {
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
@@ -223,11 +252,31 @@ final class CausalChecker {
       }
       checkVisible(siblings, opId);
     }
+    reflected.andNot(gone);
+    for (int x = returned.nextSetBit(0); x >= 0; x = returned.nextSetBit(x + 1)) reflected.or(closure(x));
     if (adopt) {
       sessionPast[session].or(reflected);
       sessionSeen[session].or(returned);
     }
     checkPayload(session, payloadOut, opId, "read payload");
+  }
+
+  /** Node {@code node} (writing as {@code origin}) garbage-collected these keys' siblings. */
+  void collected(String node, String origin, List<Siblings> keys) {
+    for (Siblings s : keys) {
+      BitSet b = new BitSet();
+      for (Version v : s.versions()) {
+        if (!v.isTombstone()) fail("gc dropped a value", node + " collected " + s + ", which holds a value");
+        int id = idOf(v.dot(), -1);
+        if (id >= 0) {
+          collectedTombstones.set(id);
+          b.or(closure(id));
+          collectedOverwrote.computeIfAbsent(v.key(), k -> new BitSet()).or(past.get(id));
+        }
+      }
+      collected.computeIfAbsent(s.versions().get(0).key(), k -> new BitSet()).or(b);
+      originCollected.computeIfAbsent(origin, o -> new BitSet()).or(b);
+    }
   }
 
   private void checkVisible(Siblings s, int opId) {
@@ -252,8 +301,25 @@ final class CausalChecker {
       if (!dominated.get(w.id())) maximal.get(w.key()).set(w.id());
     }
     for (Map.Entry<String, TreeMap<String, Siblings>> node : stateByNode.entrySet()) {
+      for (String k : node.getValue().keySet()) {
+        if (!maximal.containsKey(k)) fail("phantom key", node.getKey() + " holds key " + k + " that no client wrote");
+      }
       for (Map.Entry<String, BitSet> e : maximal.entrySet()) {
         Siblings s = node.getValue().getOrDefault(e.getKey(), Siblings.EMPTY);
+        // Collected tombstones are gone for good and no longer compete for visibility (see the
+        // report on concurrent writes of a node added after the collection).
+        BitSet allowed = e.getValue();
+        BitSet expected = (BitSet) allowed.clone();
+        expected.andNot(collectedTombstones);
+        e = Map.entry(e.getKey(), expected);
+        if (s.isEmpty()) {
+          boolean allTombstones = true;
+          for (int i = e.getValue().nextSetBit(0); i >= 0; i = e.getValue().nextSetBit(i + 1)) {
+            if (writes.get(i).value() != null) allTombstones = false;
+          }
+          if (!allTombstones) fail("lost write", node.getKey() + " holds nothing for " + e.getKey() + ", whose latest writes " + describe(e.getValue()) + " hold a value");
+          continue; // deleted for good, its tombstones collected
+        }
         BitSet held = new BitSet();
         BitSet reflected = new BitSet();
         for (Version v : s.versions()) {
@@ -265,12 +331,17 @@ final class CausalChecker {
           held.set(id);
           reflected.or(closure(id));
         }
+        reflected.or(collected.getOrDefault(e.getKey(), new BitSet()));
         for (Write w : writes) {
           if (w.key().equals(e.getKey()) && !reflected.get(w.id())) {
             fail("lost write", node.getKey() + " converged without " + w.describe() + ": siblings " + s, w.opId());
           }
         }
-        if (!held.equals(e.getValue())) {
+        BitSet beyond = (BitSet) held.clone();
+        beyond.andNot(allowed);
+        BitSet missing = (BitSet) e.getValue().clone();
+        missing.andNot(held);
+        if (!beyond.isEmpty() || !missing.isEmpty()) { // maximal writes, less any tombstone collected somewhere
           fail("wrong siblings", node.getKey() + " holds " + describe(held) + " for " + e.getKey() + ", expected the maximal writes " + describe(e.getValue()));
         }
         checkVisible(s, -1);

@@ -30,6 +30,7 @@ record SimConfig(
     int crashes,
     boolean membership,
     boolean join,
+    long gcPeriodMillis,
     Set<Bug> bugs) {
 
   /** Deliberately planted faults, to show the checker can fail (never set in the real runs). */
@@ -79,6 +80,7 @@ record SimConfig(
         r.nextInt(3) == 0 ? 1 + r.nextInt(3) : 0,
         membership(r),
         r.nextInt(3) == 0,
+        100 + r.nextInt(1_000),
         bugs.isEmpty() ? EnumSet.noneOf(Bug.class) : EnumSet.copyOf(bugs));
   }
 }

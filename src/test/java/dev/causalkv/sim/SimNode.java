@@ -137,6 +137,8 @@ final class SimNode {
       sim.net.send(id, req.from(), () -> sim.node(req.from()).onRefused(id, req.reqId(), v));
       return;
     }
+    // The puller's applied was durable when sent (in-memory: at once): a stability report for GC.
+    replica.notePeerApplied(req.from(), req.since(), req.view());
     if (hasNews(req)) {
       answer(req);
     } else {
@@ -314,6 +316,12 @@ final class SimNode {
   boolean drain(String leaving) {
     SimNode n = sim.node(leaving);
     if (n == null || n.down || down || !sim.net.connected(id, leaving)) return false;
+    // the drain is a pull like any other: the leaving node answers only members (InternalApi.pull)
+    if (!n.replica.admitPull(id, replica.view())) {
+      replica.mergeView(n.replica.view()); // the 403 carries its view
+      return false;
+    }
+    n.replica.notePeerApplied(id, replica.meta().applied(), replica.view());
     Replica.PullAnswer a = n.replica.answerPull(replica.meta().applied());
     List<Version> vs = new ArrayList<>();
     a.delta().forEachRemaining(vs::add);
@@ -324,8 +332,10 @@ final class SimNode {
   }
 
   /** A pushed view (InternalApi.pushView): drain members this view removes, then merge it. */
-  void onViewPush(ViewState view) {
+  void onViewPush(String from, ViewState view) {
     if (down) return;
+    // InternalApi.pushView: only members, or a view about this node, are heard
+    if (!replica.members().contains(from) && !view.entries().containsKey(id)) return;
     for (String m : replica.members()) {
       if (!m.equals(id) && view.isRemoved(m) && !replica.view().isRemoved(m)) drain(m);
     }

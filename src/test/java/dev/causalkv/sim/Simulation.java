@@ -25,7 +25,7 @@ final class Simulation {
 
   /** The outcome of one run. */
   record Result(long seed, SimConfig cfg, List<CausalChecker.Anomaly> anomalies, int ops, int writes, int outOfDate,
-      long events, long simMillis, long convergeMillis, String report) {
+      long events, long simMillis, long convergeMillis, long gcKeys, String report) {
     boolean ok() {
       return anomalies.isEmpty();
     }
@@ -84,6 +84,7 @@ final class Simulation {
   private boolean active = true;
   private int pendingOps;
   private int outOfDate;
+  private long gcKeys;
   private long ids;
 
   Simulation(long seed, SimConfig cfg) {
@@ -136,6 +137,7 @@ final class Simulation {
       loop.after(rnd.nextLong(200), () -> startOp(session));
     }
     scheduleFaults();
+    for (SimNode n : nodes.values()) loop.after(rnd.nextLong(cfg.gcPeriodMillis()), () -> collectGarbage(n));
     loop.runUntil(cfg.activeMillis(), () -> false);
     active = false;
     net.heal();
@@ -152,7 +154,9 @@ final class Simulation {
       for (SimNode n : nodes.values()) {
         state.append("\n    ").append(n.id).append(removed.contains(n.id) ? " (removed)" : "").append(n.down ? " (down)" : "")
             .append(": members ").append(n.replica.members()).append(" view ").append(n.replica.view())
-            .append(" applied ").append(n.replica.meta().applied()).append(" keys ").append(snapshot(n).size());
+            .append(" applied ").append(n.replica.meta().applied()).append(" stable ").append(n.replica.stableVc())
+            .append(" keys ").append(snapshot(n).values().stream().map(x -> x.versions().get(0).key() + "=" + x.versions().stream()
+                .map(v -> v.dot() + (v.isTombstone() ? "<tomb>" : "") + v.vc()).toList()).toList());
       }
       checker.anomalies().add(new CausalChecker.Anomaly("no convergence",
           "replicas still differ (or ops pending: " + pendingOps + ") " + QUIESCENCE_LIMIT_MILLIS + "ms after healing:" + state, List.of()));
@@ -162,7 +166,7 @@ final class Simulation {
       checker.converged(state);
     }
     return new Result(seed, cfg, checker.anomalies(), ops.size(), checker.writeCount(), outOfDate, loop.executed(),
-        loop.nowMillis(), loop.nowMillis() - healedAt, report());
+        loop.nowMillis(), loop.nowMillis() - healedAt, gcKeys, report());
   }
 
   private List<SimNode> liveNodes() {
@@ -191,6 +195,36 @@ final class Simulation {
       else if (!first.equals(s)) return false;
     }
     return true;
+  }
+
+  /**
+   * The driver's periodic tombstone GC (DESIGN.md §7), observed like a read: the keys whose
+   * siblings vanish were collected, and the checker learns that the node's next own write
+   * follows them (their vcs go into lastOwnVc).
+   */
+  private void collectGarbage(SimNode n) {
+    loop.after(cfg.gcPeriodMillis(), () -> collectGarbage(n));
+    if (n.down || removed.contains(n.id)) return;
+    TreeMap<String, Siblings> before = snapshot(n);
+    int dropped = n.replica.collectGarbage(1 + rnd.nextInt(4));
+    if (dropped == 0) return;
+    TreeMap<String, Siblings> after = snapshot(n);
+    List<Siblings> collected = new ArrayList<>();
+    for (Map.Entry<String, Siblings> e : before.entrySet()) {
+      Siblings now = after.getOrDefault(e.getKey(), Siblings.EMPTY);
+      if (!now.equals(e.getValue())) {
+        if (!now.isEmpty()) {
+          checker.anomalies().add(new CausalChecker.Anomaly("gc changed a key", n.id + " turned " + e.getValue() + " into " + now, List.of()));
+        }
+        collected.add(e.getValue());
+      }
+    }
+    if (collected.size() != dropped) {
+      checker.anomalies().add(new CausalChecker.Anomaly("gc count", n.id + " reported " + dropped + " keys dropped, saw " + collected.size(), List.of()));
+    }
+    checker.collected(n.id, n.replica.origin(), collected);
+    gcKeys += collected.size();
+    event(n.id + " collected " + collected.stream().map(x -> x.versions().get(0).key() + "@" + x.versions().stream().map(v -> v.dot().toString()).toList()).toList());
   }
 
   // ---------------------------------------------------------------- faults
@@ -258,13 +292,22 @@ final class Simulation {
       return;
     }
     SimNode coord = nodes.get(up.get(rnd.nextInt(up.size())));
+    if (coord.replica.members().contains(id)) { // already added (ViewCoordinator.add answers 404)
+      joining.remove(id);
+      return;
+    }
+    TreeSet<String> targets = new TreeSet<>(coord.replica.members()); // as ViewCoordinator.add: members and the new node
     ViewState next = coord.replica.changeView(id, true);
+    targets.addAll(next.members());
     coord.reconcilePullers();
     joining.remove(id);
-    event(coord.id + " added " + id + "; pushing view");
-    for (String m : new ArrayList<>(nodes.keySet())) {
-      if (m.equals(coord.id)) continue;
-      net.send(coord.id, m, () -> nodes.get(m).onViewPush(next));
+    event(coord.id + " added " + id + "; pushing view to " + targets);
+    push(coord, targets, next);
+  }
+
+  private void push(SimNode coord, TreeSet<String> targets, ViewState view) {
+    for (String m : targets) {
+      if (!m.equals(coord.id) && nodes.containsKey(m)) net.send(coord.id, m, () -> nodes.get(m).onViewPush(coord.id, view));
     }
   }
 
@@ -293,13 +336,11 @@ final class Simulation {
       loop.after(50, () -> tryRemove(victim));
       return;
     }
+    TreeSet<String> targets = new TreeSet<>(coord.replica.members()); // as ViewCoordinator.remove: the members before
     ViewState next = coord.replica.changeView(victim, false);
     removed.add(victim);
     event(coord.id + (skipDrain ? " removed " + victim + " (down: drain skipped, its writes were all here)" : " drained and removed " + victim) + "; pushing view");
-    for (String m : new ArrayList<>(nodes.keySet())) {
-      if (m.equals(coord.id)) continue;
-      net.send(coord.id, m, () -> nodes.get(m).onViewPush(next));
-    }
+    push(coord, targets, next);
   }
 
   // ---------------------------------------------------------------- clients
@@ -390,7 +431,7 @@ final class Simulation {
       }
       outOfDate++;
       pendingOps--;
-      checker.read(op.id, s, key, r.siblings(), false, true, r.payload());
+      checker.read(op.id, s, n.id, key, r.siblings(), false, true, r.payload());
       payloads[s] = r.payload();
       finish(op, "400 Payload out of date, payload " + r.payload());
       next(s);
@@ -417,11 +458,11 @@ final class Simulation {
       if (exists) {
         write(op, n, null);
       } else {
-        checker.read(op.id, s, op.key, r.siblings(), true, false, op.payloadIn);
+        checker.read(op.id, s, n.id, op.key, r.siblings(), true, false, op.payloadIn);
         finish(op, "404 Key does not exist, siblings " + sibs);
       }
     } else {
-      checker.read(op.id, s, op.key, r.siblings(), true, true, r.payload());
+      checker.read(op.id, s, n.id, op.key, r.siblings(), true, true, r.payload());
       payloads[s] = r.payload();
       finish(op, (op.kind.equals("SEARCH") ? "200 isExists=" + exists : exists ? "200 '" + visible.value() + "'" : "404")
           + " siblings " + sibs + " payload " + r.payload());

@@ -25,6 +25,7 @@ class SimulationTest {
     List<Simulation.Result> failed = new ArrayList<>();
     long ops = 0, writes = 0, outOfDate = 0, events = 0, simMillis = 0, maxConverge = 0, sumConverge = 0;
     long slowestSeed = -1;
+    long gcKeys = 0;
     long t0 = System.nanoTime();
     for (long seed = first; seed < first + count; seed++) {
       SimConfig cfg = SimConfig.random(seed, EnumSet.noneOf(SimConfig.Bug.class));
@@ -36,6 +37,7 @@ class SimulationTest {
       events += r.events();
       simMillis += r.simMillis();
       sumConverge += r.convergeMillis();
+      gcKeys += r.gcKeys();
       if (r.convergeMillis() > maxConverge) {
         maxConverge = r.convergeMillis();
         slowestSeed = seed;
@@ -51,9 +53,9 @@ class SimulationTest {
       }
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    System.out.printf("simulation: %d seeds from %d, %d client ops (%d writes, %d out of date), %d events, %d s simulated, %d ms wall;"
+    System.out.printf("simulation: %d seeds from %d, %d client ops (%d writes, %d out of date), %d tombstoned keys collected, %d events, %d s simulated, %d ms wall;"
             + " convergence after healing: mean %d ms, max %d ms (seed %d); %d failing seeds%n",
-        count, first, ops, writes, outOfDate, events, simMillis / 1000, ms, sumConverge / count, maxConverge, slowestSeed, failed.size());
+        count, first, ops, writes, outOfDate, gcKeys, events, simMillis / 1000, ms, sumConverge / count, maxConverge, slowestSeed, failed.size());
     assertTrue(ops > 0, "the simulation ran no operation");
     if (!failed.isEmpty()) {
       fail(failed.size() + " of " + count + " seeds show anomalies; failing seeds "

@@ -72,8 +72,9 @@ final class Report {
     String status;
     if (Double.isNaN(value) || value < 0) status = "not measured";
     else if (higherIsBetter ? value >= goal : value <= goal) status = "**met**";
+    else if (!higherIsBetter && value > 90 && goal == 30) status = "missed by more than 3×";
     else status = "missed by " + (higherIsBetter ? String.format("%.0f%%", 100 * (1 - value / goal))
-        : String.format("%.1f×", value / goal));
+        : value / goal < 2 ? String.format("%.0f%%", 100 * (value / goal - 1)) : String.format("%.1f×", value / goal));
     targets.add(new String[] {name, measured, status});
   }
 
@@ -92,6 +93,7 @@ final class Report {
     table("target", "measured", "status");
     for (String[] t : targets) row((Object[]) t);
     md.append('\n');
+    why();
     calibration();
     single();
     redis();
@@ -184,8 +186,8 @@ final class Report {
         + f(num("lag.loaded.p50ms")) + ", max " + f(num("lag.loaded.maxms")) + ")", num("lag.loaded.p99ms"), 10, false);
     target("convergence ≤ 1 s after healing 10k divergent keys", f(convergence(10_000)) + " ms", convergence(10_000), 1000, false);
     double join1m = joinServe(1_000_000);
-    target("node joining a 1M-key store serves reads within 30 s", Double.isNaN(join1m) ? "not run (quick mode)" : f(join1m / 1000) + " s",
-        join1m / 1000, 30, false);
+    String j1 = Double.isNaN(join1m) ? "not run (quick mode)" : join1m < 0 ? "not within the probe limit (90 s in this run)" : f(join1m / 1000) + " s";
+    target("node joining a 1M-key store serves reads within 30 s", j1, join1m < 0 ? 90.001 : join1m / 1000, 30, false);
     double v = num("wire.3.versionsPerWritePerReplica");
     target("bytes on the wire per write ≤ 1.5 × (N−1) × encoded version (3 nodes)", f(num("wire.3.bytesPerWrite"))
         + " B/write = " + f(v) + " × (N−1) × " + f(num("wire.3.bytesPerVersionDelivered")) + " B per delivered version", v, 1.5, false);
@@ -199,6 +201,62 @@ final class Report {
       if (o.get("keys").getAsInt() == keys) return o.get("servesReadsMs").getAsDouble();
     }
     return Double.NaN;
+  }
+
+  /** Data-driven notes on the missed targets: every figure quoted comes from this run. */
+  private void why() {
+    md.append("### Why targets are missed (from this run's own measurements)\n\n");
+    double bare = num("single.bare.mixes.read95.opsPerSec");
+    double d16 = num("single.bareDispatch.16.opsPerSec");
+    double d2 = num("single.bareDispatch.2.opsPerSec");
+    double node = num("single.node.mixes.read95.opsPerSec");
+    if (!Double.isNaN(d16)) {
+      md.append(String.format("- **Single node vs bare Undertow.** Handing each request from the I/O thread to a 16-thread pool, "
+          + "as the node's `HttpEdge` does, alone takes the bare server from %s to %s ops/s (%s); with a 2-thread pool %s (%s). "
+          + "The node reaches %s, i.e. %s of the dispatching baseline: dispatch is most of the gap, the causal work "
+          + "(payload parse + HMAC check, covered(), seal, Gson) the rest. Answering non-blocking requests on the I/O "
+          + "thread (covered reads; writes once durable for the memory engine) is the largest available win.%n",
+          f(bare), f(d16), ratio(d16, bare), f(d2), ratio(d2, bare), f(node), ratio(node, d16)));
+    }
+    double n1 = num("single.node.mixes.write.opsPerSec"), n3 = num("scale.3.write.opsPerSec"), n5 = num("scale.5.write.opsPerSec");
+    if (!Double.isNaN(n3)) {
+      md.append(String.format("- **Replication on shared cores.** PUT-only throughput falls from %s (1 node) to %s (3 nodes, %s) and %s "
+          + "(5 nodes): every node JVM, its pullers and the client share 2 cores, so each extra replica's merge work and "
+          + "pull traffic is paid from the same CPU. Hazelcast's members do the same on the same cores; the ratio to it "
+          + "(table below) is therefore the fair comparison, not absolute numbers.%n", f(n1), f(n3), ratio(n3, n1), f(n5)));
+    }
+    double bg = num("lag.background.opsPerSec"), bgT = num("lag.background.targetRate");
+    if (!Double.isNaN(bg)) {
+      md.append(String.format("- **Replication lag.** Idle p99 %s ms; under background load p99 %s ms. The background load achieved "
+          + "%s of its %s ops/s target%s.%n", f(num("lag.idle.p99ms")), f(num("lag.loaded.p99ms")), f(bg), f(bgT),
+          bg < 0.9 * bgT ? " (saturated: the offered \"half of maximum\" was more than the cluster sustained at that moment, "
+              + "so lag includes queueing)" : ""));
+    }
+    JsonElement tl = at("partition.timeline");
+    if (tl != null) {
+      double heal = num("partition.timeline.healS"), conv = num("partition.timeline.convergedS");
+      double firstAfter = Double.NaN;
+      for (JsonElement p : tl.getAsJsonObject().getAsJsonArray("points")) {
+        double t = p.getAsJsonArray().get(0).getAsDouble(), lag = p.getAsJsonArray().get(1).getAsDouble();
+        double visible = t + lag / 1000;
+        // writes made during the partition become visible on C only after the heal: the earliest tells when C resumed
+        if (t > num("partition.timeline.cutS") && t < heal && lag >= 0 && visible > heal) {
+          firstAfter = Double.isNaN(firstAfter) ? visible - heal : Math.min(firstAfter, visible - heal);
+        }
+      }
+      md.append(String.format("- **Convergence after heal.** With a DROP partition, the earliest write made during the partition "
+          + "became visible on C %s s after the heal, and all nodes agreed %s s after it. So roughly the first figure is "
+          + "C (and its peers) not pulling yet — consistent with pullers in retry backoff and with connections that died "
+          + "silently under DROP having to time out (not profiled) — and the rest is moving and merging the divergent keys.%n",
+          f(firstAfter), f(conv - heal)));
+    }
+    if (!Double.isNaN(num("lag.idle.p99ms"))) {
+      md.append(String.format("- **Lag is high even without benchmark load** (p50 %s ms, p99 %s ms with only the probe running). "
+          + "The shared machine was busy with other work (noise table), so part of this tail is CPU contention; re-measure on "
+          + "a quiet machine before attributing it to the pull loop.%n",
+          f(num("lag.idle.p50ms")), f(num("lag.idle.p99ms"))));
+    }
+    md.append('\n');
   }
 
   private void calibration() {
@@ -281,12 +339,23 @@ final class Report {
     md.append("## Durable engine\n\n");
     if (at("durable.skipped") != null) { md.append("Not measured: ").append(str("durable.skipped")).append(".\n\n"); return; }
     if (at("durable") == null) return;
+    md.append("One node, RocksDB engine at `DATA_DIR`, 32 connections, each `SYNC` mode; ratio to the memory engine's PUT-only "
+        + "figure from the single-node section.\n");
     table("SYNC", "PUT ops/s", "vs memory", "PUT p50/p99/p99.9 ms", "GET ops/s", "GET p50/p99/p99.9 ms");
-    for (String s : new String[] {"batch", "always", "never"}) {
-      if (at("durable." + s) == null) continue;
-      row(s, f(num("durable." + s + ".write.opsPerSec")), ratio(num("durable." + s + ".write.opsPerSec"),
-          num("single.node.mixes.write.opsPerSec")), lat("durable." + s + ".write", "PUT"),
-          f(num("durable." + s + ".read.opsPerSec")), lat("durable." + s + ".read", "GET"));
+    for (String run : new String[] {"durable", "durable@previous"}) {
+      if (at(run) == null) continue;
+      String tag = run.equals("durable") ? "" : " (earlier run, replaced)";
+      for (String s : new String[] {"batch", "always", "never"}) {
+        if (at(run + "." + s) == null) continue;
+        row(s + tag, f(num(run + "." + s + ".write.opsPerSec")), ratio(num(run + "." + s + ".write.opsPerSec"),
+            num("single.node.mixes.write.opsPerSec")), lat(run + "." + s + ".write", "PUT"),
+            f(num(run + "." + s + ".read.opsPerSec")), lat(run + "." + s + ".read", "GET"));
+      }
+    }
+    if (at("durable@previous") != null) {
+      md.append("\nThis phase was re-run (`bench/run.sh --only durable`) after the full run: in the full run it coincided "
+          + "with a load spike from other work on the machine (see the noise table: `durable@previous`), which made even "
+          + "its GETs 4× slower than in the other sync modes. Both runs are shown; the target row uses the re-run.\n");
     }
     md.append('\n');
   }
@@ -385,7 +454,9 @@ final class Report {
       JsonObject o = e.getAsJsonObject();
       row(f(o.get("keys").getAsDouble()), f(o.get("jvmStartSeconds").getAsDouble()),
           f(o.get("putViewMs").getAsDouble()) + " (" + o.get("putViewStatus").getAsInt() + ")",
-          f(o.get("servesReadsMs").getAsDouble()), f(o.get("allKeysMs").getAsDouble()), f(o.get("rssMiB").getAsDouble()));
+          o.get("servesReadsMs").getAsDouble() < 0 ? "> probe limit (90-150 s)" : f(o.get("servesReadsMs").getAsDouble()),
+          o.get("allKeysMs").getAsDouble() < 0 ? "> probe limit (90-150 s)" : f(o.get("allKeysMs").getAsDouble()),
+          f(o.get("rssMiB").getAsDouble()));
     }
     md.append('\n');
   }
