@@ -59,7 +59,7 @@ public record Config(
         number(env, "CAUSAL_WAIT_MS", 1000, 0, 600_000),
         token,
         number(env, "CLOCK_SKEW_MS", 0, -86_400_000L * 365, 86_400_000L * 365),
-        number(env, "PULL_HOLD_MS", 15_000, 0, 60_000),
+        number(env, "PULL_HOLD_MS", 5_000, 1, 60_000),
         (int) number(env, "WORKER_THREADS", 16, 1, 1024),
         sync);
   }

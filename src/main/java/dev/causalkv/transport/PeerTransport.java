@@ -50,7 +50,18 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   private final Metrics metrics;
   private final OkHttpClient pullClient;
   private final OkHttpClient shortClient;
+  /**
+   * For own-origin pulls, which are held briefly: a connection that went silent (a partition
+   * that drops packets) is given up after seconds, not after the long-poll read timeout.
+   */
+  private final OkHttpClient ownClient;
   private final Map<String, Puller> pullers = new HashMap<>();
+  /**
+   * One immediate complete pull at a time: a node catching up (joining, restarting) then gets the
+   * bulk of the data from one peer, and the next peer's delta is taken against what it already
+   * has, instead of every peer streaming the whole store at once.
+   */
+  private final java.util.concurrent.Semaphore catchUp = new java.util.concurrent.Semaphore(1);
   private volatile boolean closed;
   /** Peers cut off by fault injection: calls to them fail at once, as on a partitioned network. */
   private volatile java.util.Set<String> unreachable = java.util.Set.of();
@@ -71,9 +82,12 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         })
         .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
         .connectTimeout(Duration.ofSeconds(2))
-        .readTimeout(Duration.ofMillis(holdMillis + 10_000))
+        .readTimeout(Duration.ofMillis(holdMillis + 3_000)) // a held pull answers within its hold; silence past it means a dead link
         .writeTimeout(Duration.ofSeconds(10))
         .retryOnConnectionFailure(false)
+        .build();
+    this.ownClient = pullClient.newBuilder()
+        .readTimeout(Duration.ofMillis(Puller.OWN_HOLD_MILLIS + 2000))
         .build();
     this.shortClient = pullClient.newBuilder()
         .connectTimeout(Duration.ofMillis(1000))
@@ -277,7 +291,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    */
   private final class Puller implements Runnable {
     private static final long BASE_BACKOFF_MILLIS = 50;
-    private static final long MAX_BACKOFF_MILLIS = 2000;
+    private static final long MAX_BACKOFF_MILLIS = 1000;
     private static final long OWN_HOLD_MILLIS = 250;
     private static final long FORWARD_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
@@ -347,13 +361,22 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       while (running && !closed) {
         Outcome o;
         if (complete) {
-          o = pullOnce(pullClient, peer, 0, current, false);
+          try {
+            catchUp.acquire();
+          } catch (InterruptedException e) {
+            return;
+          }
+          try {
+            o = pullOnce(pullClient, peer, 0, current, false);
+          } finally {
+            catchUp.release();
+          }
         } else if (anotherPeerUnreachable(peer)) {
           // Some writer cannot be reached directly: this peer must forward its writes, so pull
           // everything, long-polling as usual.
           o = pullOnce(pullClient, peer, holdMillis, current, false);
         } else {
-          o = pullOnce(pullClient, peer, Math.min(holdMillis, OWN_HOLD_MILLIS), current, true);
+          o = pullOnce(ownClient, peer, Math.min(holdMillis, OWN_HOLD_MILLIS), current, true);
         }
         failing = o.result() == PullResult.FAILED;
         if (o.result() == PullResult.COMPLETE) {
