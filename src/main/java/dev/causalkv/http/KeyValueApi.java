@@ -178,7 +178,9 @@ final class KeyValueApi {
     @Override
     protected boolean ready() {
       Replica.Read r = replica.read(key, p);
-      last = r;
+      // Only a covered read is kept: checks run concurrently (the parking thread's re-check and a
+      // signal), and an uncovered, older read stored after a covered one would be answered.
+      if (r.covered()) last = r;
       return r.covered();
     }
   }

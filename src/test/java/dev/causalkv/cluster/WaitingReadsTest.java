@@ -52,4 +52,35 @@ class WaitingReadsTest {
       assertTrue(ok > 0, "after healing, the waiting reads are answered with the value");
     }
   }
+
+  @Test
+  void readsWokenByACoveringWriteNeverAnswerTheSupersededValue() throws Exception {
+    try (TestCluster c = TestCluster.start(2, Map.of("CAUSAL_WAIT_MS", "5000"))) {
+      String a = c.id(0), b = c.id(1);
+      for (int round = 0; round < 5; round++) {
+        String k = "race" + round;
+        Client w = new Client();
+        assertEquals(200, w.put(a, k, "old").status());
+        assertEquals("old", w.get(b, k).json().get("value").getAsString());
+        c.partition(List.of(a), List.of(b));
+        assertEquals(201, w.put(b, k, "new").status()); // replaces "old"; a cannot see it
+        List<CompletableFuture<Reply>> readers = new ArrayList<>();
+        for (int i = 0; i < 50; i++) readers.add(Client.sendAsync("GET", a, "/keyValue-store/" + k, "payload", w.payload));
+        List<CompletableFuture<Reply>> noise = new ArrayList<>();
+        for (int i = 0; i < 50; i++) noise.add(Client.sendAsync("PUT", a, "/keyValue-store/noise" + (i % 5), "val", "x"));
+        Thread.sleep(200);
+        // a write at a that has seen "new" (through the payload) covers the parked reads
+        Client local = new Client();
+        local.payload = w.payload;
+        assertEquals(201, local.put(a, k, "local").status());
+        for (CompletableFuture<Reply> f : readers) {
+          Reply r = f.join();
+          assertEquals(200, r.status(), r.raw());
+          assertEquals("local", r.json().get("value").getAsString(), "never the superseded value: " + r.raw());
+        }
+        noise.forEach(CompletableFuture::join);
+        c.heal();
+      }
+    }
+  }
 }
