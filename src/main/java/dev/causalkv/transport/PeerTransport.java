@@ -89,7 +89,10 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
           return chain.proceed(chain.request());
         })
         .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
-        .connectTimeout(Duration.ofSeconds(2))
+        // The kernel completes a handshake without the peer's application, so even a busy peer
+        // connects in milliseconds; a connect still pending after this is a partition (SYNs dropped),
+        // and retrying soon, rather than waiting out SYN retransmissions, shortens recovery after a heal.
+        .connectTimeout(Duration.ofMillis(500))
         .readTimeout(Duration.ofMillis(holdMillis + 3_000)) // a held pull answers within its hold; silence past it means a dead link
         .writeTimeout(Duration.ofSeconds(10))
         .retryOnConnectionFailure(false)
@@ -98,7 +101,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         .readTimeout(Duration.ofMillis(Puller.OWN_HOLD_MILLIS + 2000))
         .build();
     this.shortClient = pullClient.newBuilder()
-        .connectTimeout(Duration.ofMillis(1000))
+        .connectTimeout(Duration.ofMillis(500))
         .readTimeout(Duration.ofSeconds(2))
         .callTimeout(Duration.ofSeconds(3))
         .build();
@@ -306,7 +309,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    */
   private final class Puller implements Runnable {
     private static final long BASE_BACKOFF_MILLIS = 50;
-    private static final long MAX_BACKOFF_MILLIS = 1000;
+    private static final long MAX_BACKOFF_MILLIS = 500;
     private static final long OWN_HOLD_MILLIS = 250;
     private static final long FORWARD_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
