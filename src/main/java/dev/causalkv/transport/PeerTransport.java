@@ -1,6 +1,7 @@
 package dev.causalkv.transport;
 
 import com.google.gson.JsonObject;
+import dev.causalkv.core.ForwardWatch;
 import dev.causalkv.core.PeerLink;
 import dev.causalkv.core.Replica;
 import dev.causalkv.core.VectorClock;
@@ -303,7 +304,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
    * forwarded by every node. Forwarding is still needed when this node cannot reach some writer
    * (A–C cut, both reach B): while a pull from some other peer fails, pulls are complete (and held
    * as usual), and when an answer shows the peer ahead of this node on another origin,
-   * and this node has not caught up on it {@link #FORWARD_AFTER_NANOS} later, the next pull is complete again.
+   * and this node has not caught up on it {@link #FORWARD_AFTER_MILLIS} later, the next pull is complete again.
    * Own-origin pulls are held at most {@link #OWN_HOLD_MILLIS} so that this check runs even when
    * the peer itself does not write.
    */
@@ -311,10 +312,9 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     private static final long BASE_BACKOFF_MILLIS = 50;
     private static final long MAX_BACKOFF_MILLIS = 500;
     private static final long OWN_HOLD_MILLIS = 250;
-    private static final long FORWARD_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final long FORWARD_AFTER_MILLIS = 250;
 
-    /** Foreign origins on which the peer was ahead: origin → {peer's position, first seen (nanos)}. */
-    private final Map<String, long[]> behind = new HashMap<>();
+    private final ForwardWatch forwardWatch = new ForwardWatch(FORWARD_AFTER_MILLIS);
 
     private final String peer;
     private final Thread thread;
@@ -354,23 +354,6 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
       }
     }
 
-    /** True when some origin the peer had applied, and own pulls do not bring, is still missing here a while later. */
-    private boolean needsForwarding(Outcome o) {
-      long now = System.nanoTime();
-      VectorClock mine = replica.meta().applied();
-      for (Map.Entry<String, Long> e : o.peerApplied().asMap().entrySet()) {
-        if (o.marks().get(e.getKey()) > 0) continue; // the peer's own origin: own pulls bring it
-        if (e.getValue() > mine.get(e.getKey())) behind.putIfAbsent(e.getKey(), new long[] {e.getValue(), now});
-      }
-      boolean stale = false;
-      for (java.util.Iterator<Map.Entry<String, long[]>> it = behind.entrySet().iterator(); it.hasNext(); ) {
-        Map.Entry<String, long[]> e = it.next();
-        if (mine.get(e.getKey()) >= e.getValue()[0]) it.remove();
-        else if (now - e.getValue()[1] >= FORWARD_AFTER_NANOS) stale = true;
-      }
-      if (stale) behind.clear();
-      return stale;
-    }
 
     /**
      * A complete pull in turn with the other pullers' (see {@link #catchUp}). The turn is kept
@@ -419,7 +402,8 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         failing = o.result() == PullResult.FAILED;
         if (o.result() == PullResult.COMPLETE) {
           failures = 0;
-          complete = !complete ? needsForwarding(o) : false;
+          complete = !complete && forwardWatch.needsComplete(
+              o.marks(), o.peerApplied(), replica.meta().applied(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
           if (complete) metrics.inc("pull.forwarding");
           continue;
         }

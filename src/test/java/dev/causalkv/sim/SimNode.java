@@ -1,5 +1,6 @@
 package dev.causalkv.sim;
 
+import dev.causalkv.core.ForwardWatch;
 import dev.causalkv.core.Replica;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
@@ -7,7 +8,6 @@ import dev.causalkv.core.ViewState;
 import dev.causalkv.storage.InMemoryStore;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -219,8 +219,7 @@ final class SimNode {
     /** Whether the next pull is complete (the first one, and to forward); else own-origin. */
     boolean complete = true;
     boolean currentOwn;
-    /** Foreign origins on which the peer was ahead: origin → {peer's position, first seen at}. */
-    final Map<String, long[]> behind = new HashMap<>();
+    final ForwardWatch forwardWatch = new ForwardWatch(FORWARD_AFTER_MILLIS);
     /** streamId → [next frame index, versions merged so far] of answers being received. */
     final LinkedHashMap<Long, long[]> streams = new LinkedHashMap<>() {
       @Override
@@ -270,30 +269,16 @@ final class SimNode {
         if (f.reqId() == current) {
           pullsCompleted++;
           failures = 0;
-          if (whole) complete = currentOwn && needsForwarding(f.marks(), f.peerApplied());
+          if (whole) {
+            complete = currentOwn
+                && forwardWatch.needsComplete(f.marks(), f.peerApplied(), replica.meta().applied(), sim.loop.nowMillis());
+          }
           current = -1;
           issue(); // long-poll again at once
         }
       }
     }
 
-    /** PeerTransport's rule: the peer was ahead on a foreign origin and this node is still behind a while later. */
-    boolean needsForwarding(VectorClock marks, VectorClock peerApplied) {
-      long now = sim.loop.nowMillis();
-      VectorClock mine = replica.meta().applied();
-      for (Map.Entry<String, Long> e : peerApplied.asMap().entrySet()) {
-        if (marks.get(e.getKey()) > 0) continue;
-        if (e.getValue() > mine.get(e.getKey())) behind.putIfAbsent(e.getKey(), new long[] {e.getValue(), now});
-      }
-      boolean stale = false;
-      for (java.util.Iterator<Map.Entry<String, long[]>> it = behind.entrySet().iterator(); it.hasNext(); ) {
-        Map.Entry<String, long[]> e = it.next();
-        if (mine.get(e.getKey()) >= e.getValue()[0]) it.remove();
-        else if (now - e.getValue()[1] >= FORWARD_AFTER_MILLIS) stale = true;
-      }
-      if (stale) behind.clear();
-      return stale;
-    }
 
     void onBroken(long streamId, long reqId) {
       streams.remove(streamId);
