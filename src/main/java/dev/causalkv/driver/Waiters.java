@@ -96,6 +96,14 @@ public final class Waiters {
     }
   }
 
+  /** Answers every parked request as if its deadline had passed: a definite answer before shutdown. */
+  public void expireAll() {
+    for (Waiter w : parked) {
+      parked.remove(w);
+      w.finish(false);
+    }
+  }
+
   public int parkedCount() {
     return parked.size();
   }

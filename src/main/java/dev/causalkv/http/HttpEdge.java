@@ -129,9 +129,14 @@ public final class HttpEdge implements AutoCloseable {
         kv.get(call, rest.substring(SEARCH.length()), true);
         return;
       }
+      if (rest.startsWith(SEARCH)) {
+        // GET of such a key would be a search: refuse to create what could never be read back
+        call.respond(400, HttpCall.error("Key not valid"));
+        return;
+      }
       switch (method) {
         case "GET" -> kv.get(call, rest, false);
-        case "PUT", "POST" -> kv.put(call, rest);
+        case "PUT" -> kv.put(call, rest);
         case "DELETE" -> kv.delete(call, rest);
         default -> notAllowed(call, "GET, PUT, DELETE");
       }

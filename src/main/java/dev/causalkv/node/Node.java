@@ -45,6 +45,7 @@ public final class Node implements AutoCloseable {
   private final PeerTransport transport;
   private final HttpEdge edge;
   private final Metrics metrics = new Metrics();
+  private final Waiters waiters;
 
   private Node(Config config, Store store) {
     this.config = config;
@@ -52,7 +53,7 @@ public final class Node implements AutoCloseable {
     this.workers = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(), 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(50_000), daemonThreads("worker"));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("timer"));
-    Waiters waiters = new Waiters(timer, workers, MAX_PARKED);
+    this.waiters = new Waiters(timer, workers, MAX_PARKED);
     AtomicReference<Runnable> onViewChange = new AtomicReference<>(() -> {});
     AtomicReference<ViewState> lastView = new AtomicReference<>();
     this.replica = Replica.open(store, config.nodeId(), config.view(), Node::freshIncarnation, () -> {
@@ -143,6 +144,13 @@ public final class Node implements AutoCloseable {
 
   @Override
   public void close() {
+    // Parked reads get their definite answer (as at their deadline) before the server stops.
+    waiters.expireAll();
+    try {
+      Thread.sleep(100); // let those answers reach the wire
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     edge.close();
     transport.close();
     workers.shutdownNow();

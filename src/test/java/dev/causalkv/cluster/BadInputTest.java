@@ -120,6 +120,10 @@ class BadInputTest {
     assertError(Client.send("GET", a, "/nope"), 404, "Not found");
     assertError(Client.send("PATCH", a, "/keyValue-store/keep"), 405, "Method not allowed");
     assertError(Client.send("POST", a, "/view"), 405, "Method not allowed");
+    assertError(Client.send("POST", a, "/keyValue-store/keep", "val", "x"), 405, "Method not allowed");
+    // a key GET would route to a search could never be read back: refused
+    assertError(Client.send("PUT", a, "/keyValue-store/search/x", "val", "v"), 400, "Key not valid");
+    assertError(Client.rawPath("PUT", a, "/keyValue-store/search%2Fx", "val=v"), 400, "Key not valid");
     assertError(Client.send("PUT", a, "/view", "ip_port", "garbage"), 400, null);
     assertError(Client.send("PUT", a, "/view", "ip_port", "1.2.3.4:99999"), 400, null);
     assertError(Client.send("PUT", a, "/view"), 400, "ip_port is missing");

@@ -1,5 +1,6 @@
 package dev.causalkv.cluster;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,6 +81,26 @@ class WaitingReadsTest {
         }
         noise.forEach(CompletableFuture::join);
         c.heal();
+      }
+    }
+  }
+
+  @Test
+  void shutdownAnswersParkedReadsDefinitely() {
+    try (TestCluster c = TestCluster.start(2, Map.of("CAUSAL_WAIT_MS", "20000"))) {
+      String a = c.id(0), b = c.id(1);
+      c.partition(List.of(a), List.of(b));
+      Client x = new Client();
+      assertEquals(200, x.put(b, "k", "v").status());
+      List<CompletableFuture<Reply>> waiting = new ArrayList<>();
+      for (int i = 0; i < 20; i++) waiting.add(Client.sendAsync("GET", a, "/keyValue-store/k", "payload", x.payload));
+      await().atMost(java.time.Duration.ofSeconds(5)).until(() -> c.node(a).replica() != null
+          && JsonParser.parseString(Client.send("GET", a, "/admin/stats").raw()).getAsJsonObject().get("parked").getAsInt() >= 20);
+      c.kill(a); // Node.close(), as on SIGTERM
+      for (CompletableFuture<Reply> f : waiting) {
+        Reply r = f.join();
+        assertEquals(400, r.status(), r.raw());
+        assertEquals("Payload out of date", r.msg());
       }
     }
   }
