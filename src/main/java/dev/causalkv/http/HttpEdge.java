@@ -59,7 +59,7 @@ public final class HttpEdge implements AutoCloseable {
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
         .setWorkerThreads(4) // Undertow's own pool is unused: work runs on d.workers()
         .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, MAX_BODY_BYTES)
-        .setServerOption(UndertowOptions.ALLOW_ENCODED_SLASH, true)
+        .setServerOption(UndertowOptions.DECODE_SLASH, true)
         .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
         .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, true)
         .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
