@@ -234,12 +234,7 @@ public final class Replica {
     java.util.LinkedHashSet<String> keys = new java.util.LinkedHashSet<>(ownLog.tailMap(from, false).values());
     List<Version> versions = new ArrayList<>();
     for (String k : keys) versions.addAll(store.get(k).versions());
-    java.util.Iterator<Version> it = versions.iterator();
-    Store.Delta delta = new Store.Delta() {
-      @Override public boolean hasNext() { return it.hasNext(); }
-      @Override public Version next() { return it.next(); }
-      @Override public void close() {}
-    };
+    Store.Delta delta = Store.Delta.of(versions);
     VectorClock marks = meta.ownSeq() == 0 ? VectorClock.EMPTY : VectorClock.EMPTY.with(meta.origin(), meta.ownSeq());
     return new PullAnswer(delta, marks, meta.view(), meta.applied());
   }

@@ -61,6 +61,16 @@ public interface Store extends AutoCloseable {
   interface Delta extends Iterator<Version>, AutoCloseable {
     @Override
     void close();
+
+    /** A delta over versions already copied out (nothing to release). */
+    static Delta of(java.util.List<Version> versions) {
+      Iterator<Version> it = versions.iterator();
+      return new Delta() {
+        @Override public boolean hasNext() { return it.hasNext(); }
+        @Override public Version next() { return it.next(); }
+        @Override public void close() {}
+      };
+    }
   }
 
   /** A snapshot iteration over keys' siblings; must be closed. */

@@ -56,14 +56,14 @@ final class HttpCall {
   /** Sends {@code json} with {@code status}, once; later calls are ignored. */
   void respond(int status, Object json) {
     if (!answered.compareAndSet(false, true)) return;
-    String text = Json.toJson(json);
-    exchange.setStatusCode(status);
-    exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
-    exchange.getResponseSender().send(text, StandardCharsets.UTF_8);
+    sendJson(exchange, status, json);
   }
 
-  boolean isAnswered() {
-    return answered.get();
+  /** Sends {@code json} with {@code status} on an exchange that has no call yet (or through one). */
+  static void sendJson(HttpServerExchange ex, int status, Object json) {
+    ex.setStatusCode(status);
+    ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+    ex.getResponseSender().send(Json.toJson(json), StandardCharsets.UTF_8);
   }
 
   /** Claims the right to answer by other means (a streamed body); false if already answered. */

@@ -189,8 +189,6 @@ public final class HttpEdge implements AutoCloseable {
   }
 
   private static void send(HttpServerExchange ex, int status, Object body) {
-    ex.setStatusCode(status);
-    ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
-    ex.getResponseSender().send(dev.causalkv.wire.Json.toJson(body), StandardCharsets.UTF_8);
+    HttpCall.sendJson(ex, status, body);
   }
 }

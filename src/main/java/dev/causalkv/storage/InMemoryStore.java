@@ -95,12 +95,7 @@ public final class InMemoryStore implements Store {
         }
       }
     }
-    Iterator<Version> it = out.iterator();
-    return new Delta() {
-      @Override public boolean hasNext() { return it.hasNext(); }
-      @Override public Version next() { return it.next(); }
-      @Override public void close() {}
-    };
+    return Delta.of(out);
   }
 
   @Override
