@@ -26,8 +26,8 @@ public final class Main {
       return;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
-    System.err.println("causalkv: node " + config.nodeId() + " (origin " + node.replica().origin() + ") listening on "
-        + config.bind() + ":" + node.port() + ", view " + String.join(",", node.replica().members())
+    System.err.println("causalkv: node " + config.nodeId() + " (origin " + node.core().origin() + ") listening on "
+        + config.bind() + ":" + node.port() + ", view " + String.join(",", node.core().members())
         + ", storage " + (config.inMemory() ? "memory" : config.dataDir()));
   }
 }

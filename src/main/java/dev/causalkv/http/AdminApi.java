@@ -1,12 +1,11 @@
 package dev.causalkv.http;
 
 import dev.causalkv.core.NodeMeta;
-import dev.causalkv.core.Replica;
 import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.Version;
 import dev.causalkv.driver.Metrics;
-import dev.causalkv.driver.Waiters;
+import dev.causalkv.protocol.NodeCore;
 import dev.causalkv.wire.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,32 +15,30 @@ import java.util.Map;
 /** {@code GET /admin/state} (every key's siblings, for checkers) and {@code GET /admin/stats} (counters). */
 final class AdminApi {
 
-  private final Replica replica;
+  private final NodeCore core;
   private final Metrics metrics;
-  private final Waiters waiters;
 
-  AdminApi(Replica replica, Metrics metrics, Waiters waiters) {
-    this.replica = replica;
+  AdminApi(NodeCore core, Metrics metrics) {
+    this.core = core;
     this.metrics = metrics;
-    this.waiters = waiters;
   }
 
   /** Who this node is and how far it has got: the head of both answers. */
   private Map<String, Object> header() {
-    NodeMeta meta = replica.meta();
+    NodeMeta meta = core.meta();
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("node", replica.nodeId());
+    out.put("node", core.nodeId());
     out.put("origin", meta.origin());
     out.put("ownSeq", meta.ownSeq());
     out.put("applied", Json.vcMap(meta.applied()));
-    out.put("view", String.join(",", replica.members()));
+    out.put("view", String.join(",", core.members()));
     return out;
   }
 
   void state(HttpCall call) {
     Map<String, Object> out = header();
     Map<String, Object> keys = new LinkedHashMap<>();
-    try (Store.Scan scan = replica.scan()) {
+    try (Store.Scan scan = core.scan()) {
       while (scan.hasNext()) {
         Siblings s = scan.next();
         Version visible = s.visible();
@@ -69,8 +66,11 @@ final class AdminApi {
 
   void stats(HttpCall call) {
     Map<String, Object> out = header();
-    out.put("keys", replica.keyCount());
-    out.put("parked", waiters.parkedCount());
+    out.put("keys", core.keyCount());
+    out.put("parked", core.parkedCount());
+    String notReady = core.notReady();
+    out.put("ready", notReady == null);
+    if (notReady != null) out.put("notReady", notReady);
     out.put("counters", metrics.snapshot());
     call.respond(200, out);
   }

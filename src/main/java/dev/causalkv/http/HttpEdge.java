@@ -1,11 +1,9 @@
 package dev.causalkv.http;
 
-import dev.causalkv.core.PeerLink;
-import dev.causalkv.core.Replica;
 import dev.causalkv.driver.Clock;
 import dev.causalkv.driver.Metrics;
-import dev.causalkv.driver.Waiters;
-import dev.causalkv.membership.ViewCoordinator;
+import dev.causalkv.driver.NodeLoop;
+import dev.causalkv.driver.Requests;
 import dev.causalkv.wire.PayloadCodec;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -23,9 +21,10 @@ import java.util.logging.Logger;
 import org.xnio.Options;
 
 /**
- * The HTTP edge: an Undertow server whose IO threads only read bodies and route; the work runs on
- * a bounded worker pool, and requests that must wait are parked in {@link Waiters}, holding no
- * thread. The whole route table is {@link #route}.
+ * The HTTP edge: an Undertow server whose IO threads read bodies, route, and hand each request to
+ * the node's loop as an event; requests that must wait are parked in the core, holding no thread,
+ * and answered when the core replies. Only what blocks (streaming pull answers, admin scans) runs
+ * on the bounded worker pool. The whole route table is {@link #route}.
  */
 public final class HttpEdge implements AutoCloseable {
 
@@ -37,9 +36,8 @@ public final class HttpEdge implements AutoCloseable {
 
   /** Everything the edge needs from the rest of the node. */
   public record Deps(
-      Replica replica, PeerLink peers, ViewCoordinator coordinator, PayloadCodec payloads, Waiters waiters,
-      ExecutorService workers, Clock clock, Metrics metrics, String clusterToken, long causalWaitMillis,
-      long drainMillis, boolean clientOpsOnIoThread) {}
+      NodeLoop loop, Requests requests, PayloadCodec payloads, ExecutorService workers, Clock clock, Metrics metrics,
+      String clusterToken, boolean commitsBlock) {}
 
   private final Deps d;
   private final KeyValueApi kv;
@@ -50,10 +48,10 @@ public final class HttpEdge implements AutoCloseable {
 
   public HttpEdge(Deps d, String bind, int port) {
     this.d = d;
-    this.kv = new KeyValueApi(d.replica(), d.payloads(), d.waiters(), d.clock(), d.metrics(), d.causalWaitMillis());
-    this.view = new ViewApi(d.replica(), d.coordinator());
-    this.internal = new InternalApi(d.replica(), d.peers(), d.waiters(), d.workers(), d.metrics(), d.drainMillis());
-    this.admin = new AdminApi(d.replica(), d.metrics(), d.waiters());
+    this.kv = new KeyValueApi(d.loop(), d.requests(), d.payloads(), d.clock(), d.metrics());
+    this.view = new ViewApi(d.loop(), d.requests());
+    this.internal = new InternalApi(d.loop(), d.requests(), d.workers(), d.metrics());
+    this.admin = new AdminApi(d.loop().core(), d.metrics());
     this.server = Undertow.builder()
         .addHttpListener(port, bind)
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
@@ -82,14 +80,15 @@ public final class HttpEdge implements AutoCloseable {
   }
 
   /**
-   * IO thread: read the whole body without blocking, then handle the request. Client key-value
-   * operations never block (reads that must wait are parked, writes are acknowledged by a
-   * callback once durable), so with an engine whose commits do not sync in place they run right
-   * here: the hop to a worker thread cost most of the throughput gap to a bare Undertow server.
-   * Everything that can block (view changes, streamed pull answers, admin scans) goes to a worker.
+   * IO thread: read the whole body without blocking, then handle the request right here: every
+   * request becomes an event stepped under the loop's lock (a short step, never blocking on I/O;
+   * commits only write the log, syncing happens in the store's group commit) or is answered from
+   * the last persisted state. The hop to a worker thread cost most of the throughput gap to a
+   * bare Undertow server. Admin scans, which walk the store, go to a worker, and so does
+   * everything when commits block on an fsync ({@code SYNC=always}).
    */
   private void receive(HttpServerExchange ex) {
-    boolean inline = d.clientOpsOnIoThread() && ex.getRequestPath().startsWith(KV);
+    boolean inline = !d.commitsBlock() && !ex.getRequestPath().startsWith("/admin/");
     ex.getRequestReceiver().receiveFullBytes(
         (e, body) -> {
           try {
@@ -105,7 +104,7 @@ public final class HttpEdge implements AutoCloseable {
         });
   }
 
-  /** Worker thread: parse, route, and turn every failure into a JSON answer. */
+  /** Parse, route, and turn every failure into a JSON answer. */
   private void handle(HttpServerExchange ex, byte[] body) {
     HttpCall call = null;
     try {
@@ -154,6 +153,7 @@ public final class HttpEdge implements AutoCloseable {
       switch (path + " " + method) {
         case "/internal/pull POST" -> internal.pull(call);
         case "/internal/view PUT" -> internal.pushView(call);
+        case "/internal/view-change POST" -> internal.viewChange(call);
         default -> notFound(call);
       }
     } else if (path.startsWith("/admin/")) {

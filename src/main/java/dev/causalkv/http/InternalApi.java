@@ -1,128 +1,95 @@
 package dev.causalkv.http;
 
 import com.google.gson.JsonObject;
-import dev.causalkv.core.PeerLink;
-import dev.causalkv.core.Replica;
 import dev.causalkv.core.Store;
-import dev.causalkv.core.VectorClock;
-import dev.causalkv.core.ViewState;
 import dev.causalkv.driver.Metrics;
-import dev.causalkv.driver.Waiters;
+import dev.causalkv.driver.NodeLoop;
+import dev.causalkv.driver.Requests;
+import dev.causalkv.protocol.Event;
+import dev.causalkv.protocol.PullRequest;
+import dev.causalkv.protocol.Reply;
 import dev.causalkv.wire.Json;
+import dev.causalkv.wire.PeerCodec;
+import dev.causalkv.wire.PullStreamCodec;
 import io.undertow.util.Headers;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The peer endpoints: {@code POST /internal/pull} answers a long-poll with the complete delta
- * (DESIGN.md §5), streamed as one JSON object per line and closed by a marks line;
- * {@code PUT /internal/view} merges a pushed view. Only members (and token holders) are served.
+ * The peer endpoints: {@code POST /internal/pull} (a long-poll answered with a streamed answer,
+ * docs/design.md §5), {@code PUT /internal/view} (a pushed view) and
+ * {@code POST /internal/view-change} (a view change a leaving member hands over). Requests become
+ * events for the core; its replies go back on the wire.
  */
 final class InternalApi {
 
   private static final Logger LOG = Logger.getLogger(InternalApi.class.getName());
-  static final long MAX_HOLD_MILLIS = 30_000;
 
-  private final Replica replica;
-  private final PeerLink peers;
-  private final Waiters waiters;
+  private final NodeLoop loop;
+  private final Requests requests;
   private final Executor workers;
   private final Metrics metrics;
-  private final long drainMillis;
 
-  InternalApi(Replica replica, PeerLink peers, Waiters waiters, Executor workers, Metrics metrics, long drainMillis) {
-    this.replica = replica;
-    this.peers = peers;
-    this.waiters = waiters;
+  InternalApi(NodeLoop loop, Requests requests, Executor workers, Metrics metrics) {
+    this.loop = loop;
+    this.requests = requests;
     this.workers = workers;
     this.metrics = metrics;
-    this.drainMillis = drainMillis;
   }
 
   void pull(HttpCall call) {
-    JsonObject req = body(call);
-    String from = string(req, "from");
-    VectorClock since;
-    VectorClock seen;
-    boolean ownOnly;
-    ViewState view;
-    long waitMillis;
+    PullRequest req;
     try {
-      since = Json.decodeVc(req.get("applied"));
-      seen = req.has("seen") ? Json.decodeVc(req.get("seen")) : VectorClock.EMPTY;
-      ownOnly = req.has("mode") && "own".equals(req.get("mode").getAsString());
-      view = req.has("view") ? Json.decodeView(req.get("view")) : ViewState.EMPTY;
-      waitMillis = req.has("waitMs") ? Math.max(0, Math.min(MAX_HOLD_MILLIS, req.get("waitMs").getAsLong())) : 0;
-    } catch (RuntimeException e) {
+      req = PeerCodec.decodePullRequest(call.bodyText(), dev.causalkv.protocol.NodeCore.MAX_HOLD_MILLIS);
+    } catch (Json.DecodeException e) {
       throw new HttpCall.BadRequest(400, HttpCall.error("Malformed pull request: " + e.getMessage()));
     }
-    if (!replica.admitPull(from, view)) {
-      metrics.inc("pull.refused");
+    long id = requests.register(r -> answerPull(call, r));
+    loop.step(new Event.PullArrived(id, req));
+  }
+
+  private void answerPull(HttpCall call, Reply r) {
+    if (r instanceof Reply.Pull p) {
+      try {
+        // Streaming blocks on the socket: a worker thread, never an IO thread.
+        workers.execute(() -> stream(call, p.answer()));
+      } catch (RejectedExecutionException busy) {
+        p.answer().delta().close();
+        metrics.inc("pull.shed");
+        call.respond(503, HttpCall.error("Node overloaded, retry"));
+      }
+    } else if (r instanceof Reply.PullRefusal refusal) {
       JsonObject out = new JsonObject();
       out.addProperty("error", "not a member");
-      out.add("view", Json.encode(replica.view()));
+      out.add("view", Json.encode(refusal.view()));
       call.respond(403, out);
-      return;
+    } else if (r instanceof Reply.Unavailable u) {
+      call.respond(503, HttpCall.error(u.reason()));
     }
-    // (admitPull merged the puller's view.) The puller's applied was durable when it sent it
-    // (PeerTransport waits): a safe stability report.
-    replica.notePeerApplied(from, since, view);
-    waiters.park(new Waiters.Waiter() {
-      @Override
-      protected boolean ready() {
-        return ownOnly ? replica.hasOwnNewsFor(since) : replica.hasNewsFor(since, seen);
-      }
-
-      @Override
-      protected void onReady() {
-        answer(call, since, ownOnly);
-      }
-
-      @Override
-      protected void onTimeout() {
-        answer(call, since, ownOnly);
-      }
-    }, waitMillis);
   }
 
-  /** Streams the answer from one snapshot, once everything in it is durable (a dot is never served twice). */
-  private void answer(HttpCall call, VectorClock since, boolean ownOnly) {
-    if (!call.claim()) return;
-    Replica.PullAnswer a = ownOnly ? replica.answerOwnPull(since) : replica.answerPull(since);
-    replica.durable().whenCompleteAsync((ok, err) -> stream(call, a), workers);
-  }
-
-  private void stream(HttpCall call, Replica.PullAnswer a) {
+  private void stream(HttpCall call, Reply.PullAnswer a) {
     long count = 0;
     long bytes = 0;
     try (Store.Delta delta = a.delta()) {
+      if (!call.claim()) return;
       call.exchange.startBlocking();
       call.exchange.setStatusCode(200);
       call.exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-ndjson");
       OutputStream out = new BufferedOutputStream(call.exchange.getOutputStream(), 64 * 1024);
-      JsonObject head = new JsonObject();
-      head.add("view", Json.encode(a.view()));
-      bytes += line(out, head);
+      bytes += write(out, PullStreamCodec.head(a.view(), a.marks()));
       while (delta.hasNext()) {
-        JsonObject v = new JsonObject();
-        v.add("ver", Json.encode(delta.next()));
-        bytes += line(out, v);
+        bytes += write(out, PullStreamCodec.version(delta.next()));
         count++;
       }
-      JsonObject end = new JsonObject();
-      end.add("marks", Json.encode(a.marks()));
-      end.add("applied", Json.encode(a.peerApplied()));
-      end.addProperty("count", count);
-      bytes += line(out, end);
+      bytes += write(out, PullStreamCodec.end(a.marks(), a.peerApplied(), count));
       out.close();
-      metrics.inc("pull.served");
       metrics.add("pull.versions_sent", count);
       metrics.add("pull.bytes_sent", bytes);
     } catch (IOException | RuntimeException e) {
@@ -132,49 +99,34 @@ final class InternalApi {
     }
   }
 
-  private static long line(OutputStream out, JsonObject o) throws IOException {
-    byte[] b = (o.toString() + "\n").getBytes(StandardCharsets.UTF_8);
-    out.write(b);
-    return b.length;
+  private static long write(OutputStream out, byte[] line) throws IOException {
+    out.write(line);
+    return line.length;
   }
 
   void pushView(HttpCall call) {
-    JsonObject req = body(call);
-    String from = string(req, "from");
-    ViewState view;
+    PeerCodec.Push push;
     try {
-      view = Json.decodeView(req.get("view"));
-    } catch (RuntimeException e) {
+      push = PeerCodec.decodePush(call.bodyText());
+    } catch (Json.DecodeException e) {
       throw new HttpCall.BadRequest(400, HttpCall.error("Malformed view push: " + e.getMessage()));
     }
-    boolean aboutMe = view.entries().containsKey(replica.nodeId());
-    if (!replica.members().contains(from) && !aboutMe) {
-      call.respond(403, HttpCall.error("not a member"));
-      return;
-    }
-    // Members learning of a removal drain the leaving node first, so its writes are not stranded.
-    List<String> current = replica.members();
-    for (String m : current) {
-      if (!m.equals(replica.nodeId()) && view.isRemoved(m) && !replica.view().isRemoved(m)) {
-        peers.drain(m, drainMillis);
-      }
-    }
-    replica.mergeView(view);
-    call.respond(200, Map.of("ok", true));
+    long id = requests.register(r -> {
+      if (r instanceof Reply.ViewPushed v && v.accepted()) call.respond(200, Map.of("ok", true));
+      else if (r instanceof Reply.Unavailable u) call.respond(503, HttpCall.error(u.reason()));
+      else call.respond(403, HttpCall.error("not a member"));
+    });
+    loop.step(new Event.ViewPushArrived(id, push.from(), push.view()));
   }
 
-  private static JsonObject body(HttpCall call) {
-    try {
-      return Json.object(call.bodyText());
-    } catch (Json.DecodeException e) {
-      throw new HttpCall.BadRequest(400, HttpCall.error("Malformed internal message: " + e.getMessage()));
-    }
-  }
-
-  private static String string(JsonObject o, String field) {
-    if (!o.has(field) || !o.get(field).isJsonPrimitive()) {
-      throw new HttpCall.BadRequest(400, HttpCall.error("Malformed internal message: missing " + field));
-    }
-    return o.get(field).getAsString();
+  /** A member that is being removed hands its own removal over to this node, which drains it. */
+  void viewChange(HttpCall call) {
+    String member = ViewApi.member(call);
+    boolean add = "true".equals(call.param("add"));
+    long id = requests.register(r -> {
+      if (r instanceof Reply.ViewChange v) call.respond(200, PeerCodec.encode(v));
+      else if (r instanceof Reply.Unavailable u) call.respond(503, HttpCall.error(u.reason()));
+    });
+    loop.step(new Event.ViewChangeRequested(id, member, add));
   }
 }

@@ -1,26 +1,28 @@
 package dev.causalkv.node;
 
-import dev.causalkv.core.Replica;
 import dev.causalkv.core.Store;
-import dev.causalkv.core.ViewState;
 import dev.causalkv.driver.Clock;
 import dev.causalkv.driver.Metrics;
-import dev.causalkv.driver.Waiters;
+import dev.causalkv.driver.NodeLoop;
+import dev.causalkv.driver.Requests;
 import dev.causalkv.http.HttpEdge;
-import dev.causalkv.membership.ViewCoordinator;
+import dev.causalkv.protocol.Event;
+import dev.causalkv.protocol.NodeCore;
+import dev.causalkv.protocol.Reply;
+import dev.causalkv.protocol.Send;
 import dev.causalkv.storage.InMemoryStore;
 import dev.causalkv.storage.RocksDbStore;
-import java.nio.file.Path;
 import dev.causalkv.transport.PeerTransport;
 import dev.causalkv.wire.PayloadCodec;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /** The one place that wires a node: store, replica core, waiters, peer transport, membership, HTTP edge. */
 public final class Node implements AutoCloseable {
@@ -36,47 +38,70 @@ public final class Node implements AutoCloseable {
   /** How often stable tombstones are collected, and how many keys at most per step. */
   static final long GC_PERIOD_MILLIS = 1000;
   static final int GC_STEP_KEYS = 1000;
+  /** Streamed pull answers and admin scans waiting for a worker, at most; past it they are shed with a 503. */
+  static final int WORK_QUEUE = 10_000;
 
   private final Config config;
   private final Store store;
-  private final Replica replica;
+  private final NodeCore core;
+  private final NodeLoop loop;
+  private final Requests requests = new Requests();
   private final ThreadPoolExecutor workers;
   private final ScheduledExecutorService timer;
   private final PeerTransport transport;
   private final HttpEdge edge;
   private final Metrics metrics = new Metrics();
-  private final Waiters waiters;
 
   private Node(Config config, Store store) {
     this.config = config;
     this.store = store;
     this.workers = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(), 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(50_000), daemonThreads("worker"));
+        new ArrayBlockingQueue<>(WORK_QUEUE), daemonThreads("worker"));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("timer"));
-    this.waiters = new Waiters(timer, workers, MAX_PARKED);
-    AtomicReference<Runnable> onViewChange = new AtomicReference<>(() -> {});
-    AtomicReference<ViewState> lastView = new AtomicReference<>();
-    this.replica = Replica.open(store, config.nodeId(), config.view(), Node::freshIncarnation, () -> {
-      waiters.signal();
-      Replica r = replicaOrNull(); // null only while the replica itself is being opened
-      if (r != null && lastView.get() != r.view()) {
-        lastView.set(r.view());
-        onViewChange.get().run();
-      }
-    });
-    this.transport = new PeerTransport(replica, config.clusterToken(), config.pullHoldMillis(), metrics);
-    onViewChange.set(transport::reconcile);
-    lastView.set(replica.view());
-    ViewCoordinator coordinator = new ViewCoordinator(replica, transport, VIEW_ACK_MILLIS);
+    NodeCore.Config cc = new NodeCore.Config(config.nodeId(), config.view(), config.causalWaitMillis(),
+        config.pullHoldMillis(), VIEW_ACK_MILLIS, MAX_PARKED, GC_PERIOD_MILLIS, GC_STEP_KEYS, new SecureRandom().nextLong(),
+        java.util.Set.of());
+    this.core = NodeCore.open(store, cc, Node::freshIncarnation, metrics::add);
+    this.transport = new PeerTransport(config.clusterToken(), config.pullHoldMillis(), metrics);
+    this.loop = new NodeLoop(core, store, new Effects(), Node::monotonicMillis);
+    transport.attach(loop::step);
     PayloadCodec payloads = new PayloadCodec(config.clusterToken());
     Clock clock = Clock.system(config.clockSkewMillis());
-    this.edge = new HttpEdge(new HttpEdge.Deps(replica, transport, coordinator, payloads, waiters, workers, clock,
-        metrics, config.clusterToken(), config.causalWaitMillis(), VIEW_ACK_MILLIS,
-        !"always".equals(config.sync()) || config.inMemory()), config.bind(), config.port());
+    boolean commitsBlock = "always".equals(config.sync()) && !config.inMemory();
+    this.edge = new HttpEdge(new HttpEdge.Deps(loop, requests, payloads, workers, clock, metrics, config.clusterToken(),
+        commitsBlock), config.bind(), config.port());
   }
 
-  private Replica replicaOrNull() {
-    return replica;
+  /** The node's effects in production: replies to HTTP exchanges, sends over OkHttp, ticks on a timer. */
+  private final class Effects implements NodeLoop.Effects {
+    @Override
+    public void deliver(Reply reply) {
+      requests.deliver(reply);
+    }
+
+    @Override
+    public void send(Send message) {
+      transport.send(message);
+    }
+
+    @Override
+    public void cancel(long pullId) {
+      transport.cancel(pullId);
+    }
+
+    @Override
+    public void wakeAt(long atMillis) {
+      long delay = Math.max(0, atMillis - monotonicMillis());
+      try {
+        timer.schedule(() -> loop.step(new Event.Tick()), delay, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closing) {
+        // shutting down
+      }
+    }
+  }
+
+  static long monotonicMillis() {
+    return System.nanoTime() / 1_000_000;
   }
 
   /** Builds the node from {@code config}: opens its store and recovers its state; nothing listens yet. */
@@ -101,33 +126,16 @@ public final class Node implements AutoCloseable {
 
   public Node start() {
     edge.start();
-    transport.reconcile();
-    timer.scheduleWithFixedDelay(this::collectGarbage, GC_PERIOD_MILLIS, GC_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    loop.step(new Event.Tick()); // starts the pullers and the garbage-collection timer
     return this;
-  }
-
-  /** One timer tick of tombstone collection, run on a worker so the timer never blocks on disk. */
-  private void collectGarbage() {
-    try {
-      workers.execute(() -> {
-        try {
-          int n = replica.collectGarbage(GC_STEP_KEYS);
-          if (n > 0) metrics.add("gc.keys_dropped", n);
-        } catch (RuntimeException e) {
-          metrics.inc("gc.failed");
-        }
-      });
-    } catch (java.util.concurrent.RejectedExecutionException busy) {
-      // overloaded or closing: try again next tick
-    }
   }
 
   public int port() {
     return edge.port();
   }
 
-  public Replica replica() {
-    return replica;
+  public NodeCore core() {
+    return core;
   }
 
   public Metrics metrics() {
@@ -145,7 +153,7 @@ public final class Node implements AutoCloseable {
   @Override
   public void close() {
     // Parked reads get their definite answer (as at their deadline) before the server stops.
-    waiters.expireAll();
+    loop.step(new Event.Shutdown());
     try {
       Thread.sleep(100); // let those answers reach the wire
     } catch (InterruptedException e) {

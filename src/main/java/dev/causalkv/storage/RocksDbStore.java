@@ -322,7 +322,8 @@ public final class RocksDbStore implements Store {
     try {
       JsonObject o = Json.object(RecordCodec.string(b));
       return new NodeMeta(o.get("origin").getAsString(), o.get("ownSeq").getAsLong(), Json.decodeVc(o.get("lastOwnVc")),
-          Json.decodeVc(o.get("applied")), Json.decodeView(o.get("view")));
+          Json.decodeVc(o.get("applied")), Json.decodeView(o.get("view")),
+          o.has("reconcile") && o.get("reconcile").getAsBoolean());
     } catch (RuntimeException e) {
       throw new StorageException("data directory " + dir + " has corrupt node metadata: " + e.getMessage(), e);
     }
@@ -335,6 +336,7 @@ public final class RocksDbStore implements Store {
     o.add("lastOwnVc", Json.encode(m.lastOwnVc()));
     o.add("applied", Json.encode(m.applied()));
     o.add("view", Json.encode(m.view()));
+    if (m.mustReconcile()) o.addProperty("reconcile", true);
     return RecordCodec.utf8(o.toString());
   }
 

@@ -94,7 +94,7 @@ class WaitingReadsTest {
       assertEquals(200, x.put(b, "k", "v").status());
       List<CompletableFuture<Reply>> waiting = new ArrayList<>();
       for (int i = 0; i < 20; i++) waiting.add(Client.sendAsync("GET", a, "/keyValue-store/k", "payload", x.payload));
-      await().atMost(java.time.Duration.ofSeconds(5)).until(() -> c.node(a).replica() != null
+      await().atMost(java.time.Duration.ofSeconds(5)).until(() -> c.node(a).core() != null
           && JsonParser.parseString(Client.send("GET", a, "/admin/stats").raw()).getAsJsonObject().get("parked").getAsInt() >= 20);
       c.kill(a); // Node.close(), as on SIGTERM
       for (CompletableFuture<Reply> f : waiting) {

@@ -1,9 +1,10 @@
-package dev.causalkv.core;
+package dev.causalkv.protocol;
 
-import static dev.causalkv.core.ReplicaTest.vc;
+import static dev.causalkv.core.Clocks.vc;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.causalkv.core.VectorClock;
 import org.junit.jupiter.api.Test;
 
 /** When own-origin pulls stop being enough: a foreign origin stays behind the peer for a while. */

@@ -1,4 +1,6 @@
-package dev.causalkv.core;
+package dev.causalkv.protocol;
+
+import dev.causalkv.core.VectorClock;
 
 import java.util.HashMap;
 import java.util.Iterator;

@@ -1,0 +1,129 @@
+package dev.causalkv.driver;
+
+import dev.causalkv.core.Store;
+import dev.causalkv.protocol.Event;
+import dev.causalkv.protocol.NodeCore;
+import dev.causalkv.protocol.Ready;
+import dev.causalkv.protocol.Reply;
+import dev.causalkv.protocol.Send;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+
+/**
+ * The small loop that drives a {@link NodeCore}: one event at a time, it steps the core, persists
+ * the step's batch, advances, and carries the rest out through {@link Effects} once the store is
+ * durable. Production and the simulation both run it; only their effects differ (sockets and
+ * threads, or a simulated network and disk). A storage failure stops the node: the replies of
+ * the failed step never go out, and the core answers every request 503 from then on.
+ */
+public final class NodeLoop {
+
+  /** How a loop's decisions reach the world. Implementations must not call back into the loop synchronously. */
+  public interface Effects {
+    /** Delivers a reply to the request it answers (closing a pull answer's delta once streamed). */
+    void deliver(Reply reply);
+
+    /** Sends a message to a peer; its outcome comes back as an event. */
+    void send(Send message);
+
+    /** Abandons a pull in flight. */
+    void cancel(long pullId);
+
+    /** Asks for {@link Event.Tick} to be stepped at {@code atMillis} (on the loop's clock) or soon after. */
+    void wakeAt(long atMillis);
+  }
+
+  private final NodeCore core;
+  private final Store store;
+  private final Effects effects;
+  private final LongSupplier clockMillis;
+  private long armedAtMillis = Long.MAX_VALUE;
+
+  public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis) {
+    this.core = core;
+    this.store = store;
+    this.effects = effects;
+    this.clockMillis = clockMillis;
+  }
+
+  public NodeCore core() {
+    return core;
+  }
+
+  /** A client operation: answered at once when the last persisted state covers it, else stepped. */
+  public void clientOp(Event.ClientOp op) {
+    Reply fast = core.tryRead(op);
+    if (fast == null) {
+      step(op);
+      return;
+    }
+    CompletableFuture<Void> d = store.durable();
+    if (d.isDone() && !d.isCompletedExceptionally()) {
+      effects.deliver(fast);
+    } else {
+      whenDurable(d, List.of(fast), List.of());
+    }
+  }
+
+  /** Steps {@code event} and carries out what the core asks. */
+  public void step(Event event) {
+    Ready ready;
+    List<Reply> answers;
+    long wake = Long.MAX_VALUE;
+    synchronized (this) {
+      long now = clockMillis.getAsLong();
+      if (event instanceof Event.Tick && armedAtMillis <= now) armedAtMillis = Long.MAX_VALUE;
+      ready = core.step(now, event);
+      if (ready.persist() != null) {
+        try {
+          store.commit(ready.persist());
+        } catch (RuntimeException e) {
+          failed(e, ready.replies(), List.of());
+          return;
+        }
+      }
+      answers = core.advance();
+      if (ready.wakeAtMillis() < armedAtMillis) {
+        armedAtMillis = ready.wakeAtMillis();
+        wake = armedAtMillis;
+      }
+    }
+    for (long id : ready.cancels()) effects.cancel(id);
+    if (wake != Long.MAX_VALUE) effects.wakeAt(wake);
+    if (ready.replies().isEmpty() && answers.isEmpty() && ready.sends().isEmpty()) return;
+    CompletableFuture<Void> d = store.durable();
+    if (d.isDone() && !d.isCompletedExceptionally()) {
+      carryOut(ready.replies(), answers, ready.sends());
+    } else {
+      List<Reply> all = new ArrayList<>(ready.replies());
+      all.addAll(answers);
+      whenDurable(d, all, ready.sends());
+    }
+  }
+
+  private void whenDurable(CompletableFuture<Void> d, List<Reply> replies, List<Send> sends) {
+    d.whenComplete((ok, err) -> {
+      if (err != null) failed(err, replies, List.of());
+      else carryOut(replies, List.of(), sends);
+    });
+  }
+
+  private void carryOut(List<Reply> replies, List<Reply> answers, List<Send> sends) {
+    for (Reply r : replies) effects.deliver(r);
+    for (Reply r : answers) effects.deliver(r);
+    for (Send s : sends) effects.send(s);
+  }
+
+  /** Persisting or syncing failed: none of these replies may go out; the core answers them 503 and stops. */
+  private void failed(Throwable cause, List<Reply> lost, List<Reply> more) {
+    List<Reply> all = new ArrayList<>(lost);
+    all.addAll(more);
+    for (Reply r : all) {
+      if (r instanceof Reply.Pull p) p.answer().delta().close();
+    }
+    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    step(new Event.StorageFailed(reason, all));
+  }
+}

@@ -1,0 +1,426 @@
+package dev.causalkv.protocol;
+
+import dev.causalkv.core.Batch;
+import dev.causalkv.core.Dot;
+import dev.causalkv.core.NodeMeta;
+import dev.causalkv.core.Siblings;
+import dev.causalkv.core.Store;
+import dev.causalkv.core.VectorClock;
+import dev.causalkv.core.Version;
+import dev.causalkv.core.ViewState;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * The replication protocol of one node as a deterministic state machine, in the shape of
+ * etcd-io/raft: the driver feeds it one {@link Event} at a time with the time, and gets back a
+ * {@link Ready} saying what to persist, what to answer, which pulls and pushes to send, and when
+ * to wake it; it persists, calls {@link #advance}, and carries the rest out. Every protocol
+ * decision lives here (docs/design.md): client-op rules ({@link ClientOps}), pull serving and the
+ * own-write log ({@link PullServer}, {@link OwnLog}), the puller's policy ({@link Pullers}),
+ * stability and garbage collection ({@link Stability}), view changes ({@link ViewChanges}). It
+ * opens no socket, starts no thread and reads no clock; the production driver and the simulation
+ * drive the same code.
+ *
+ * <p>Not thread-safe: the driver serialises {@link #step} and {@link #advance}. {@link #tryRead}
+ * and the inspection methods may be called from any thread.
+ */
+public final class NodeCore {
+
+  /** The longest a peer's pull is held, whatever it asks. */
+  public static final long MAX_HOLD_MILLIS = PullServer.MAX_HOLD_MILLIS;
+
+  /** The knobs of the protocol. */
+  public record Config(
+      String nodeId,
+      List<String> initialView,
+      long causalWaitMillis,
+      long holdMillis,
+      long ackMillis,
+      int maxParked,
+      long gcPeriodMillis,
+      int gcStepKeys,
+      long seed,
+      Set<PlantedBug> bugs) {
+
+    public Config {
+      Objects.requireNonNull(nodeId, "nodeId");
+      initialView = List.copyOf(initialView);
+      bugs = Set.copyOf(bugs);
+    }
+
+    /** Production defaults for {@code nodeId} with initial view {@code view}. */
+    public static Config defaults(String nodeId, List<String> view) {
+      return new Config(nodeId, view, 1000, 5000, 2000, 20_000, 1000, 1000, System.nanoTime(), Set.of());
+    }
+
+    public Config withTimes(long causalWaitMillis, long holdMillis) {
+      return new Config(nodeId, initialView, causalWaitMillis, holdMillis, ackMillis, maxParked, gcPeriodMillis, gcStepKeys,
+          seed, bugs);
+    }
+  }
+
+  /** Where the core's counters go (the driver's metrics); names are dotted, e.g. {@code pull.failed}. */
+  @FunctionalInterface
+  public interface Counter {
+    void add(String name, long delta);
+  }
+
+  private final Config config;
+  private final Replica replica;
+  private final Counter counter;
+  private final Deadlines deadlines = new Deadlines();
+  private final SplittableRandom random;
+  private final Stability stability;
+  private final ClientOps clientOps;
+  private final PullServer pullServer;
+  private final Pullers pullers;
+  private final ViewChanges viewChanges;
+
+  private volatile String failure;
+  private volatile String notReady = "starting";
+  private volatile int parked;
+  private long now;
+  private long ids;
+  private List<Reply> replies = new ArrayList<>();
+  private List<Send> sends = new ArrayList<>();
+  private List<Long> cancels = new ArrayList<>();
+  private VectorClock appliedMark;
+  private ViewState viewMark;
+  private boolean reconcileMark;
+  private long nextGcAtMillis;
+
+  private NodeCore(Config config, Replica replica, Counter counter) {
+    this.config = config;
+    this.replica = replica;
+    this.counter = counter == null ? (n, d) -> {} : counter;
+    this.random = new SplittableRandom(config.seed());
+    this.stability = new Stability(config.nodeId());
+    this.clientOps = new ClientOps(this);
+    this.pullServer = new PullServer(this);
+    this.pullers = new Pullers(this);
+    this.viewChanges = new ViewChanges(this);
+    this.appliedMark = replica.meta().applied();
+    this.viewMark = replica.meta().view();
+    this.reconcileMark = replica.meta().mustReconcile();
+    pullers.reconcile(Membership.peers(viewMark, config.nodeId()));
+  }
+
+  /**
+   * Opens the node's core over {@code store}: recovers its state, or, for an empty store, starts
+   * with a fresh origin from {@code freshIncarnation} so that no dot is ever reused.
+   */
+  public static NodeCore open(Store store, Config config, Supplier<String> freshIncarnation, Counter counter) {
+    Replica r = Replica.open(store, config.nodeId(), config.initialView(), freshIncarnation,
+        config.bugs().contains(PlantedBug.READS_NEVER_WAIT));
+    return new NodeCore(config, r, counter);
+  }
+
+  // ---------------------------------------------------------------- the step
+
+  /** Handles {@code event} at {@code nowMillis} (monotonic); see {@link Ready} for what the caller does next. */
+  public Ready step(long nowMillis, Event event) {
+    now = Math.max(now, nowMillis);
+    replies = new ArrayList<>();
+    sends = new ArrayList<>();
+    cancels = new ArrayList<>();
+    handle(event);
+    settle();
+    if (!isFailed()) pullers.poll();
+    Batch batch = replica.take();
+    if (isFailed()) batch = null; // nothing more is persisted after a storage failure
+    parked = clientOps.parkedCount();
+    notReady = readiness();
+    return new Ready(batch, replies, sends, cancels, deadlines.next());
+  }
+
+  /**
+   * The last {@link Ready}'s batch is persisted: lock-free readers may go by it, and the held
+   * pulls that are due or have news are answered now, their deltas opened on the persisted state.
+   * The driver sends these answers with the Ready's own replies.
+   */
+  public List<Reply> advance() {
+    replica.publish();
+    if (isFailed()) return List.of();
+    return pullServer.answerDue();
+  }
+
+  private void handle(Event event) {
+    if (event instanceof Event.ClientOp e) {
+      clientOps.onOp(e);
+    } else if (event instanceof Event.PullArrived e) {
+      pullServer.onPull(e);
+    } else if (event instanceof Event.ViewPushArrived e) {
+      if (isFailed()) reply(new Reply.Unavailable(e.id(), failure));
+      else viewChanges.onPush(e);
+    } else if (event instanceof Event.ViewChangeRequested e) {
+      viewChanges.onRequest(e);
+    } else if (event instanceof Event.AnswerBegan e) {
+      if (isFailed() || !known(e.pullId())) return;
+      replica.mergeView(e.view());
+      pullers.onBegan(e.pullId(), e.marks());
+    } else if (event instanceof Event.AnswerVersions e) {
+      if (isFailed()) return;
+      replica.merge(e.versions()); // merging any part of any answer is safe
+      count("pull.versions_received", e.versions().size());
+      pullers.onVersions(e.pullId(), e.versions());
+      viewChanges.onDrainVersions(e.pullId(), e.versions().size());
+    } else if (event instanceof Event.AnswerEnded e) {
+      if (isFailed()) return;
+      if (pullers.owns(e.pullId())) pullers.onEnded(e.pullId(), e.marks(), e.peerApplied(), e.count());
+      else if (viewChanges.ownsDrain(e.pullId())) viewChanges.onDrainEnded(e.pullId(), e.marks(), e.count());
+    } else if (event instanceof Event.PullFailed e) {
+      if (pullers.owns(e.pullId())) pullers.onFailed(e.pullId());
+      else if (viewChanges.ownsDrain(e.pullId())) viewChanges.onDrainFailed(e.pullId());
+    } else if (event instanceof Event.PullRefused e) {
+      if (!isFailed() && known(e.pullId())) replica.mergeView(e.view());
+      if (pullers.owns(e.pullId())) pullers.onRefused(e.pullId());
+      else if (viewChanges.ownsDrain(e.pullId())) viewChanges.onDrainFailed(e.pullId());
+    } else if (event instanceof Event.PushAnswered e) {
+      viewChanges.onPushAnswered(e);
+    } else if (event instanceof Event.ForwardAnswered e) {
+      viewChanges.onForwardAnswered(e);
+    } else if (event instanceof Event.Tick) {
+      tick();
+    } else if (event instanceof Event.StorageFailed e) {
+      storageFailed(e);
+    } else if (event instanceof Event.Shutdown) {
+      clientOps.expireAll();
+      pullServer.releaseAll(false);
+      pullers.reconcile(List.of());
+    } else {
+      throw new IllegalArgumentException("unknown event " + event);
+    }
+  }
+
+  private boolean known(long pullId) {
+    return pullers.owns(pullId) || viewChanges.ownsDrain(pullId);
+  }
+
+  private void tick() {
+    if (!isFailed() && now >= nextGcAtMillis) {
+      nextGcAtMillis = now + config.gcPeriodMillis();
+      deadlines.at(nextGcAtMillis, () -> {});
+      Stability.Summary s = stability.summarize(replica.meta());
+      if (s.ownLogFloor() >= 0) replica.ownLog().truncate(s.ownLogFloor());
+      int dropped = stability.collect(replica, s.stable(), config.gcStepKeys());
+      if (dropped > 0) count("gc.keys_dropped", dropped);
+    }
+    deadlines.runDue(now);
+  }
+
+  /**
+   * Wakes what this step's changes can help, until nothing more changes (a woken DELETE writes):
+   * parked reads of the keys touched and of the origins whose applied rose; on a view change,
+   * every parked read, the pullers (start, stop, retry) and the fence.
+   */
+  private void settle() {
+    while (true) {
+      Set<String> keys = replica.drainTouched();
+      VectorClock applied = replica.meta().applied();
+      Set<String> raised = new LinkedHashSet<>();
+      for (Map.Entry<String, Long> e : applied.asMap().entrySet()) {
+        if (e.getValue() > appliedMark.get(e.getKey())) raised.add(e.getKey());
+      }
+      appliedMark = applied;
+      boolean viewChanged = checkView();
+      if (keys.isEmpty() && raised.isEmpty() && !viewChanged) return;
+      clientOps.wake(keys, raised, viewChanged);
+    }
+  }
+
+  /** Reacts to a view change since the last check; true if there was one. */
+  private boolean checkView() {
+    ViewState v = replica.meta().view();
+    boolean reconcile = replica.meta().mustReconcile();
+    boolean changed = !v.equals(viewMark);
+    if (changed) {
+      viewMark = v;
+      stability.viewChanged();
+      pullers.reconcile(Membership.peers(v, config.nodeId()));
+      pullers.wakeAll();
+      viewChanges.onViewChanged();
+      count("view.changed", 1);
+    }
+    if (reconcile && !reconcileMark) pullers.restartCatchUp();
+    reconcileMark = reconcile;
+    return changed;
+  }
+
+  private void storageFailed(Event.StorageFailed e) {
+    boolean first = failure == null;
+    failure = "Storage failed: this node has stopped serving (" + e.reason() + "); restart it";
+    if (first) count("storage.failed", 1);
+    for (Reply r : e.lost()) reply(new Reply.Unavailable(r.id(), failure));
+    clientOps.failAll(failure);
+    pullServer.releaseAll(true);
+    viewChanges.failAll(failure);
+    pullers.reconcile(List.of());
+  }
+
+  // ---------------------------------------------------------------- re-admission
+
+  /**
+   * After a reconciling catch-up (docs/design.md §6): the peer's answer held every live version it
+   * had, and its marks say what it reflects. A version held here that the marks cover but the
+   * answer did not carry is one the peer superseded and then dropped, by garbage collection of
+   * the tombstone that dominated it while this node was out of the view: drop it here too, or the
+   * deleted value would come back. Versions the marks do not cover are writes the peer never saw
+   * (this node's own while it was away, among them) and stay, to flow to the members.
+   */
+  void reconcileAfter(VectorClock marks, Set<Dot> confirmed) {
+    int dropped = 0;
+    try (Store.Scan scan = replica.store().scan()) {
+      while (scan.hasNext()) {
+        Siblings stored = scan.next();
+        if (stored.isEmpty()) continue;
+        String key = stored.versions().get(0).key();
+        Siblings s = replica.get(key);
+        Siblings kept = Siblings.EMPTY;
+        boolean changed = false;
+        for (Version v : s.versions()) {
+          if (marks.covers(v.dot()) && !confirmed.contains(v.dot())) changed = true;
+          else kept = kept.merge(v);
+        }
+        if (changed) {
+          replica.put(key, kept);
+          dropped++;
+        }
+      }
+    }
+    replica.setMeta(replica.meta().withReconcile(false));
+    count("reconcile.keys_changed", dropped);
+    count("reconcile.completed", 1);
+  }
+
+  // ---------------------------------------------------------------- for the parts
+
+  Config config() {
+    return config;
+  }
+
+  Replica replica() {
+    return replica;
+  }
+
+  ClientOps clientOps() {
+    return clientOps;
+  }
+
+  ViewChanges viewChanges() {
+    return viewChanges;
+  }
+
+  Deadlines deadlines() {
+    return deadlines;
+  }
+
+  SplittableRandom random() {
+    return random;
+  }
+
+  long now() {
+    return now;
+  }
+
+  long nextId() {
+    return ++ids;
+  }
+
+  void reply(Reply r) {
+    replies.add(r);
+  }
+
+  void send(Send s) {
+    sends.add(s);
+  }
+
+  void cancel(long pullId) {
+    cancels.add(pullId);
+  }
+
+  void count(String name) {
+    counter.add(name, 1);
+  }
+
+  void count(String name, long delta) {
+    if (delta != 0) counter.add(name, delta);
+  }
+
+  /** Records a member's stability report, after reacting to any view change its pull taught. */
+  void noteReport(String peer, VectorClock applied, ViewState peerView) {
+    checkView();
+    stability.note(peer, applied, peerView, replica.meta());
+    Stability.Summary s = stability.summarize(replica.meta());
+    if (s.ownLogFloor() >= 0) replica.ownLog().truncate(s.ownLogFloor());
+  }
+
+  VectorClock reported(String peer) {
+    return stability.reported(peer);
+  }
+
+  // ---------------------------------------------------------------- from any thread
+
+  /**
+   * The answer to a GET or search that needs no step (its payload is covered by the last persisted
+   * state), computed without any lock; null when the operation must be stepped. Send it only once
+   * the store is durable, like every reply.
+   */
+  public Reply tryRead(Event.ClientOp op) {
+    return clientOps.tryRead(op);
+  }
+
+  public String nodeId() {
+    return config.nodeId();
+  }
+
+  /** The metadata of the last persisted step. */
+  public NodeMeta meta() {
+    return replica.published();
+  }
+
+  public String origin() {
+    return replica.published().origin();
+  }
+
+  /** The members this node reports, from the last persisted step; only itself once removed. */
+  public List<String> members() {
+    return Membership.members(replica.published().view(), config.nodeId());
+  }
+
+  public boolean isFailed() {
+    return failure != null;
+  }
+
+  /** Why this node is not ready to serve as a full member (null: ready): failed, reconciling, leaving, or not caught up. */
+  public String notReady() {
+    return notReady;
+  }
+
+  public int parkedCount() {
+    return parked;
+  }
+
+  /** A snapshot iteration over every key's siblings, in key order; close it. */
+  public Store.Scan scan() {
+    return replica.store().scan();
+  }
+
+  public long keyCount() {
+    return replica.store().keyCount();
+  }
+
+  private String readiness() {
+    if (failure != null) return failure;
+    if (replica.meta().mustReconcile()) return "re-admitted: reconciling with a member";
+    if (viewChanges.isFenced()) return "being removed: writes wait for the removal";
+    if (!pullers.caughtUp()) return "catching up: no complete pull has succeeded yet";
+    return null;
+  }
+}

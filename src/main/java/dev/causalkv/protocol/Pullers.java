@@ -1,0 +1,268 @@
+package dev.causalkv.protocol;
+
+import dev.causalkv.core.Dot;
+import dev.causalkv.core.VectorClock;
+import dev.causalkv.core.Version;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The puller's policy toward each peer (docs/design.md §5): which pull to issue next, when, and
+ * what an answer lets this node raise.
+ *
+ * <p>Toward each peer: one complete pull first (every origin: that is also how a joining or
+ * restarted node catches up), then pulls of the peer's own writes only, so that in steady state
+ * each write crosses the network once per replica rather than being forwarded by every node.
+ * Forwarding is still needed when this node cannot reach some writer (A–C cut, both reach B):
+ * while a pull from some other peer fails, pulls are complete (and held as usual), and when an
+ * answer shows the peer ahead of this node on another origin that this node has not caught up on
+ * {@link #FORWARD_AFTER_MILLIS} later, the next pull is complete again. Own-origin pulls are held
+ * at most {@link #OWN_HOLD_MILLIS} so that this check runs even when the peer itself does not
+ * write. Complete catch-up pulls take turns (one at a time), so a node catching up gets the bulk
+ * from one peer and takes the next peer's delta against what it already has; a peer that has not
+ * started answering within {@link #CATCH_UP_TURN_MILLIS} gives the turn up. A peer that fails is
+ * retried with capped exponential backoff and jitter.
+ */
+final class Pullers {
+
+  static final long BASE_BACKOFF_MILLIS = 50;
+  static final long MAX_BACKOFF_MILLIS = 500;
+  static final long OWN_HOLD_MILLIS = 250;
+  static final long FORWARD_AFTER_MILLIS = 250;
+  static final long CATCH_UP_TURN_MILLIS = 250;
+  /** A pull silent this long past its hold is a dead link (the HTTP read timeout of old). */
+  static final long SILENCE_SLACK_MILLIS = 3_000;
+  static final long OWN_SILENCE_SLACK_MILLIS = 2_000;
+
+  private enum Kind { CATCH_UP, FORWARD, OWN }
+
+  /** The state of pulling from one peer. */
+  private static final class Peer {
+    final String name;
+    final ForwardWatch watch = new ForwardWatch(FORWARD_AFTER_MILLIS);
+    long inFlight;
+    Kind kind;
+    long silenceMillis;
+    long lastHeardMillis;
+    boolean began;
+    long received;
+    /** Dots received in a reconciling catch-up (docs/design.md §6): what the peer confirmed. */
+    Set<Dot> confirmed;
+    boolean complete = true;
+    int failures;
+    boolean failing;
+    long retryAtMillis;
+    boolean everCompleted;
+
+    Peer(String name) {
+      this.name = name;
+    }
+  }
+
+  private final NodeCore core;
+  private final Map<String, Peer> peers = new TreeMap<>();
+  private final Map<Long, Peer> byPull = new HashMap<>();
+  /** The pull holding the catch-up turn, 0 when free. */
+  private long turn;
+
+  Pullers(NodeCore core) {
+    this.core = core;
+  }
+
+  boolean owns(long pullId) {
+    return byPull.containsKey(pullId);
+  }
+
+  /** True once a complete pull from some peer has succeeded, or when there is no peer to pull from. */
+  boolean caughtUp() {
+    if (peers.isEmpty()) return true;
+    for (Peer p : peers.values()) if (p.everCompleted) return true;
+    return false;
+  }
+
+  /** Per peer: reachable (last pull did not fail), and whether a complete pull from it ever succeeded. */
+  Map<String, boolean[]> status() {
+    Map<String, boolean[]> out = new TreeMap<>();
+    for (Peer p : peers.values()) out.put(p.name, new boolean[] {!p.failing, p.everCompleted});
+    return out;
+  }
+
+  /** Pulls from exactly {@code names}: new peers start with a catch-up, peers gone are cancelled. */
+  void reconcile(List<String> names) {
+    for (String gone : new HashSet<>(peers.keySet())) {
+      if (names.contains(gone)) continue;
+      Peer p = peers.remove(gone);
+      if (p.inFlight != 0) cancel(p);
+    }
+    for (String n : names) peers.computeIfAbsent(n, Peer::new);
+  }
+
+  /** A view change may make a refusing peer accept this node now: retry every idle peer at once. */
+  void wakeAll() {
+    for (Peer p : peers.values()) {
+      if (p.inFlight == 0) {
+        p.failures = 0;
+        p.retryAtMillis = core.now();
+      }
+    }
+  }
+
+  /** Re-admitted: every peer starts again with a complete pull, the first of which reconciles. */
+  void restartCatchUp() {
+    for (Peer p : peers.values()) p.complete = true;
+    wakeAll();
+  }
+
+  /** Issues the pulls that are due. Runs at the end of every step. */
+  void poll() {
+    long now = core.now();
+    for (Peer p : peers.values()) {
+      if (p.inFlight != 0 || p.retryAtMillis > now) continue;
+      Kind kind;
+      long wait;
+      if (p.complete) {
+        if (turn != 0) continue; // another peer is streaming a catch-up; this one waits its turn
+        kind = Kind.CATCH_UP;
+        wait = 0;
+      } else if (anotherPeerFailing(p)) {
+        // Some writer cannot be reached directly: this peer must forward its writes.
+        kind = Kind.FORWARD;
+        wait = core.config().holdMillis();
+      } else {
+        kind = Kind.OWN;
+        wait = Math.min(core.config().holdMillis(), OWN_HOLD_MILLIS);
+      }
+      issue(p, kind, wait);
+    }
+  }
+
+  private void issue(Peer p, Kind kind, long wait) {
+    long id = core.nextId();
+    boolean reconciling = kind == Kind.CATCH_UP && core.replica().meta().mustReconcile();
+    VectorClock since = reconciling ? VectorClock.EMPTY : core.replica().meta().applied();
+    PullRequest req = new PullRequest(core.nodeId(), since, core.replica().seen(), core.replica().meta().view(),
+        kind == Kind.OWN ? PullRequest.Mode.OWN : PullRequest.Mode.ALL, wait, false);
+    p.inFlight = id;
+    p.kind = kind;
+    p.began = false;
+    p.received = 0;
+    p.confirmed = reconciling ? new HashSet<>() : null;
+    p.silenceMillis = wait + (kind == Kind.OWN ? OWN_SILENCE_SLACK_MILLIS : SILENCE_SLACK_MILLIS);
+    p.lastHeardMillis = core.now();
+    byPull.put(id, p);
+    core.send(new Send.Pull(id, p.name, req));
+    watchSilence(p, id);
+    if (kind == Kind.CATCH_UP) {
+      turn = id;
+      core.deadlines().at(core.now() + CATCH_UP_TURN_MILLIS, () -> {
+        if (turn == id && !p.began) turn = 0;
+      });
+    }
+  }
+
+  private void watchSilence(Peer p, long id) {
+    core.deadlines().at(p.lastHeardMillis + p.silenceMillis, () -> {
+      if (p.inFlight != id) return;
+      if (core.now() - p.lastHeardMillis >= p.silenceMillis) {
+        cancel(p);
+        failed(p);
+      } else {
+        watchSilence(p, id);
+      }
+    });
+  }
+
+  private boolean anotherPeerFailing(Peer p) {
+    for (Peer o : peers.values()) if (o != p && o.failing) return true;
+    return false;
+  }
+
+  void onBegan(long pullId, VectorClock headMarks) {
+    Peer p = byPull.get(pullId);
+    if (p == null) return;
+    p.began = true;
+    p.lastHeardMillis = core.now();
+    if (core.config().bugs().contains(PlantedBug.MARKS_BEFORE_VERSIONS)) core.replica().raiseApplied(headMarks);
+  }
+
+  void onVersions(long pullId, List<Version> versions) {
+    Peer p = byPull.get(pullId);
+    if (p == null) return;
+    p.lastHeardMillis = core.now();
+    p.received += versions.size();
+    if (p.confirmed != null) for (Version v : versions) p.confirmed.add(v.dot());
+  }
+
+  /**
+   * The answer ended. Its versions have been merged as they came; only now, and only if none is
+   * missing, may applied rise to its marks (a broken-off answer raises nothing).
+   */
+  void onEnded(long pullId, VectorClock marks, VectorClock peerApplied, long count) {
+    Peer p = byPull.remove(pullId);
+    if (p == null) return;
+    p.inFlight = 0;
+    if (turn == pullId) turn = 0;
+    if (p.received != count) {
+      core.count("pull.incomplete");
+      failed(p);
+      return;
+    }
+    core.replica().raiseApplied(marks);
+    if (p.confirmed != null) core.reconcileAfter(marks, p.confirmed);
+    p.confirmed = null;
+    p.failures = 0;
+    p.failing = false;
+    p.everCompleted |= p.kind != Kind.OWN;
+    p.retryAtMillis = core.now();
+    boolean wasComplete = p.kind != Kind.OWN;
+    p.complete = !wasComplete && p.watch.needsComplete(marks, peerApplied, core.replica().meta().applied(), core.now());
+    if (p.complete) core.count("pull.forwarding");
+    core.count(wasComplete ? "pull.completed" : "pull.completed_own");
+  }
+
+  void onFailed(long pullId) {
+    Peer p = byPull.remove(pullId);
+    if (p == null) return;
+    p.inFlight = 0;
+    failed(p);
+  }
+
+  void onRefused(long pullId) {
+    Peer p = byPull.remove(pullId);
+    if (p == null) return;
+    p.inFlight = 0;
+    if (turn == pullId) turn = 0;
+    p.confirmed = null;
+    backoff(p);
+  }
+
+  private void failed(Peer p) {
+    byPull.remove(p.inFlight);
+    p.inFlight = 0;
+    if (turn != 0 && byPull.get(turn) == null) turn = 0;
+    p.confirmed = null;
+    p.failing = true;
+    core.count("pull.failed");
+    backoff(p);
+  }
+
+  private void backoff(Peer p) {
+    p.failures = Math.min(p.failures + 1, 16);
+    long cap = Math.min(MAX_BACKOFF_MILLIS, BASE_BACKOFF_MILLIS << Math.min(p.failures, 6));
+    long sleep = cap / 2 + core.random().nextLong(cap / 2 + 1); // jitter keeps retries from synchronising
+    p.retryAtMillis = core.now() + sleep;
+    core.deadlines().at(p.retryAtMillis, () -> {}); // wakes the driver then; poll() issues the retry
+  }
+
+  private void cancel(Peer p) {
+    long id = p.inFlight;
+    byPull.remove(id);
+    if (turn == id) turn = 0;
+    p.inFlight = 0;
+    core.cancel(id);
+  }
+}

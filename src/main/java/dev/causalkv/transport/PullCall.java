@@ -1,0 +1,100 @@
+package dev.causalkv.transport;
+
+import dev.causalkv.core.Version;
+import dev.causalkv.driver.Metrics;
+import dev.causalkv.protocol.Event;
+import dev.causalkv.wire.Json;
+import dev.causalkv.wire.PullStreamCodec;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.BufferedSource;
+
+/**
+ * One pull on the wire: reads the peer's streamed answer and turns it into events for the core,
+ * versions in chunks as they arrive. It decides nothing: the core raises applied only on a whole
+ * answer, and treats anything else as a failure.
+ */
+final class PullCall implements Callback {
+
+  /** Versions per chunk handed to the core: bounds memory and the core's step time. */
+  static final int CHUNK_VERSIONS = 512;
+  /** ... and at most this many characters of them, so that large values keep the heap bounded. */
+  static final long CHUNK_CHARS = 8L << 20;
+
+  private final long pullId;
+  private final Consumer<Event> events;
+  private final Metrics metrics;
+  private final Runnable onDone;
+
+  PullCall(long pullId, Consumer<Event> events, Metrics metrics, Runnable onDone) {
+    this.pullId = pullId;
+    this.events = events;
+    this.metrics = metrics;
+    this.onDone = onDone;
+  }
+
+  @Override
+  public void onFailure(Call call, IOException e) {
+    onDone.run();
+    events.accept(new Event.PullFailed(pullId));
+  }
+
+  @Override
+  public void onResponse(Call call, Response resp) {
+    Event last;
+    try (resp) {
+      last = read(resp);
+    } catch (IOException | RuntimeException e) {
+      last = new Event.PullFailed(pullId);
+    }
+    onDone.run();
+    if (last instanceof Event.PullFailed) metrics.inc("pull.transport_failed");
+    events.accept(last);
+  }
+
+  /** Streams the answer into the core; returns the final event (ended, refused or failed). */
+  private Event read(Response resp) throws IOException {
+    ResponseBody body = resp.body();
+    if (body == null) return new Event.PullFailed(pullId);
+    if (resp.code() == 403) {
+      var o = Json.object(body.string());
+      return o.has("view") ? new Event.PullRefused(pullId, Json.decodeView(o.get("view"))) : new Event.PullFailed(pullId);
+    }
+    if (resp.code() != 200) return new Event.PullFailed(pullId);
+    BufferedSource src = body.source();
+    List<Version> chunk = new ArrayList<>();
+    long chunkChars = 0;
+    long bytes = 0;
+    String line;
+    while ((line = src.readUtf8Line()) != null) {
+      bytes += line.length() + 1;
+      PullStreamCodec.Line l = PullStreamCodec.decode(line);
+      if (l instanceof PullStreamCodec.Ver v) {
+        chunk.add(v.version());
+        chunkChars += line.length();
+        if (chunk.size() >= CHUNK_VERSIONS || chunkChars >= CHUNK_CHARS) {
+          events.accept(new Event.AnswerVersions(pullId, chunk));
+          chunk = new ArrayList<>();
+          chunkChars = 0;
+        }
+      } else if (l instanceof PullStreamCodec.Head h) {
+        events.accept(new Event.AnswerBegan(pullId, h.view(), h.marks()));
+      } else if (l instanceof PullStreamCodec.End e) {
+        if (!chunk.isEmpty()) events.accept(new Event.AnswerVersions(pullId, chunk));
+        metrics.add("pull.bytes_received", bytes);
+        return new Event.AnswerEnded(pullId, e.marks(), e.applied(), e.count());
+      }
+    }
+    // Merging a partial answer is safe; raising marks is not: the core only merges this part.
+    if (!chunk.isEmpty()) events.accept(new Event.AnswerVersions(pullId, chunk));
+    metrics.add("pull.bytes_received", bytes);
+    metrics.inc("pull.truncated");
+    return new Event.PullFailed(pullId);
+  }
+}
