@@ -1,5 +1,6 @@
 package dev.causalkv.protocol;
 
+import dev.causalkv.core.Siblings;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
 import java.util.ArrayDeque;
@@ -56,6 +57,7 @@ final class ClientOps {
     if (core.isFailed()) return unavailable(op);
     Replica replica = core.replica();
     if (!replica.isPlausible(op.payload())) return invalid(op);
+    if (replica.published().mustReconcile()) return null;
     Replica.Read r = replica.readPublished(op.key(), op.payload());
     return r.covered() ? readAnswer(op, r) : null;
   }
@@ -73,7 +75,7 @@ final class ClientOps {
       write(op, op.value());
       return;
     }
-    Replica.Read r = core.replica().read(op.key(), op.payload());
+    Replica.Read r = read(op);
     if (r.covered()) {
       finish(op, r);
       return;
@@ -95,14 +97,14 @@ final class ClientOps {
     if (p.done) return;
     unpark(p);
     Event.ClientOp op = p.op;
-    Replica.Read r = core.replica().read(op.key(), op.payload());
+    Replica.Read r = read(op);
     if (r.covered()) {
       finish(op, r);
     } else if (op.op() == Event.Op.DELETE) {
       write(op, null); // the tombstone still dominates what the client saw
     } else {
       core.count("client.out_of_date");
-      core.reply(new Reply.Client(op.id(), Reply.Outcome.OUT_OF_DATE, null, false, outgoing(r.payload()), null));
+      core.reply(new Reply.Client(op.id(), Reply.Outcome.OUT_OF_DATE, null, false, outgoing(r.payload()), null, r.siblings()));
     }
   }
 
@@ -118,7 +120,7 @@ final class ClientOps {
     }
     for (Parked p : candidates) {
       if (p.done) continue;
-      Replica.Read r = core.replica().read(p.op.key(), p.op.payload());
+      Replica.Read r = read(p.op);
       if (r.covered()) {
         unpark(p);
         finish(p.op, r);
@@ -129,12 +131,25 @@ final class ClientOps {
     }
   }
 
+  /**
+   * A read in this step. A re-admitted node that has not reconciled yet may still hold versions
+   * whose tombstones the members collected while it was away: it answers no read until it has.
+   */
+  private Replica.Read read(Event.ClientOp op) {
+    Replica.Read r = core.replica().read(op.key(), op.payload());
+    if (!core.replica().meta().mustReconcile()) return r;
+    return new Replica.Read(false, RECONCILING, r.siblings(), r.payload());
+  }
+
+  /** The blocking "origin" of reads waiting for reconciliation: woken with everything when it ends. */
+  private static final String RECONCILING = "";
+
   private void finish(Event.ClientOp op, Replica.Read r) {
     if (op.op() == Event.Op.DELETE) {
       if (r.siblings().exists()) {
         write(op, null);
       } else {
-        core.reply(new Reply.Client(op.id(), Reply.Outcome.NOT_FOUND, null, false, op.payload(), null));
+        core.reply(new Reply.Client(op.id(), Reply.Outcome.NOT_FOUND, null, false, op.payload(), null, r.siblings()));
       }
       return;
     }
@@ -145,9 +160,11 @@ final class ClientOps {
     Version visible = r.siblings().visible();
     boolean exists = visible != null && !visible.isTombstone();
     VectorClock payload = outgoing(r.payload());
-    if (op.op() == Event.Op.SEARCH) return new Reply.Client(op.id(), Reply.Outcome.SEARCHED, null, exists, payload, null);
-    if (exists) return new Reply.Client(op.id(), Reply.Outcome.VALUE, visible, true, payload, null);
-    return new Reply.Client(op.id(), Reply.Outcome.NOT_FOUND, null, false, payload, null);
+    if (op.op() == Event.Op.SEARCH) {
+      return new Reply.Client(op.id(), Reply.Outcome.SEARCHED, null, exists, payload, null, r.siblings());
+    }
+    if (exists) return new Reply.Client(op.id(), Reply.Outcome.VALUE, visible, true, payload, null, r.siblings());
+    return new Reply.Client(op.id(), Reply.Outcome.NOT_FOUND, null, false, payload, null, r.siblings());
   }
 
   /** A read's returned payload: merge(P, VC(S)); never the node's applied (but for the planted bug). */
@@ -162,26 +179,37 @@ final class ClientOps {
       fenced.add(value == null ? withOp(op, Event.Op.DELETE) : op);
       return;
     }
+    Siblings prior = core.replica().get(op.key());
     Replica.Write w = core.replica().write(op.key(), value, op.payload(), op.wallMillis());
     if (w == null) {
       core.count("client.write_refused");
       core.reply(new Reply.Client(op.id(), Reply.Outcome.INVALID_PAYLOAD, null, false, VectorClock.EMPTY,
-          "the payload claims a history in which this node's next write is already superseded"));
+          "the payload claims a history in which this node's next write is already superseded", null));
       return;
     }
     Reply.Outcome outcome = value == null ? Reply.Outcome.DELETED : w.existedBefore() ? Reply.Outcome.UPDATED : Reply.Outcome.ADDED;
-    core.reply(new Reply.Client(op.id(), outcome, w.version(), w.existedBefore(), w.version().vc(), null));
+    core.reply(new Reply.Client(op.id(), outcome, w.version(), w.existedBefore(), w.version().vc(), null, prior));
   }
 
   private static Event.ClientOp withOp(Event.ClientOp op, Event.Op kind) {
     return new Event.ClientOp(op.id(), kind, op.key(), null, op.payload(), op.wallMillis());
   }
 
-  /** The fence lifted: the writes that waited for it run now, in arrival order. */
+  /**
+   * The fence lifted: the writes that waited for it run now, in arrival order; or, when it lifted
+   * because this node was removed, they are refused (nothing written): made here, they would stay
+   * with a node that no longer exchanges data with the members.
+   */
   void releaseFenced() {
+    boolean removed = core.replica().meta().view().isRemoved(core.nodeId());
     while (!fenced.isEmpty() && !core.viewChanges().isFenced()) {
       Event.ClientOp op = fenced.poll();
-      write(op, op.op() == Event.Op.PUT ? op.value() : null);
+      if (removed) {
+        core.count("client.refused_leaving");
+        core.reply(new Reply.Unavailable(op.id(), "This node left the view while the write waited; nothing was written: retry at a member"));
+      } else {
+        write(op, op.op() == Event.Op.PUT ? op.value() : null);
+      }
     }
   }
 
@@ -234,6 +262,6 @@ final class ClientOps {
 
   private Reply invalid(Event.ClientOp op) {
     return new Reply.Client(op.id(), Reply.Outcome.INVALID_PAYLOAD, null, false, VectorClock.EMPTY,
-        "payload claims writes of this node that it never made");
+        "payload claims writes of this node that it never made", null);
   }
 }

@@ -51,11 +51,11 @@ final class Membership {
    * How much of origin {@code o}'s history, up to {@code need}, a read must find reflected here.
    * All of it, normally. For a removed node, only what its remover had drained: learning of a
    * removal (pushed, or piggybacked on a pull) does not bring the drained writes with it, so
-   * ignoring the origin outright would let a read miss a write the remover holds. Once this
-   * node is itself removed, it serves alone and waits for no other origin.
+   * ignoring the origin outright would let a read miss a write the remover holds. A node that
+   * is itself removed still holds its reads to the whole payload: it serves alone, and a client
+   * that saw writes it lacks gets "Payload out of date" rather than an older value.
    */
   static long mustReflect(NodeMeta m, String self, String o, long need) {
-    if (m.view().isRemoved(self)) return o.equals(m.origin()) ? need : 0;
     ViewState.Entry e = m.view().entries().get(nodeOf(o));
     if (e != null && !e.present()) return Math.min(need, e.drained().get(o));
     return need;

@@ -249,8 +249,9 @@ public final class NodeCore {
       count("view.changed", 1);
     }
     if (reconcile && !reconcileMark) pullers.restartCatchUp();
+    boolean reconciled = reconcileMark && !reconcile; // reads that waited for it may go now
     reconcileMark = reconcile;
-    return changed;
+    return changed || reconciled;
   }
 
   private void storageFailed(Event.StorageFailed e) {

@@ -1,5 +1,6 @@
 package dev.causalkv.protocol;
 
+import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
@@ -31,8 +32,14 @@ public sealed interface Reply {
     INVALID_PAYLOAD
   }
 
-  /** The answer to a client operation: {@code visible} for reads, {@code payload} always. */
-  record Client(long id, Outcome outcome, Version visible, boolean exists, VectorClock payload, String detail) implements Reply {}
+  /**
+   * The answer to a client operation: {@code visible} for reads (the new version for writes),
+   * {@code exists} (for writes: whether the key existed before), the payload to hand out, and
+   * {@code siblings}: what the answer was decided from (for reads, the key's siblings; for writes,
+   * those the new version replaced), for checkers and for inspection.
+   */
+  record Client(long id, Outcome outcome, Version visible, boolean exists, VectorClock payload, String detail,
+      Siblings siblings) implements Reply {}
 
   /** A pull answered: stream {@code answer}, then close its delta. */
   record Pull(long id, PullAnswer answer) implements Reply {}

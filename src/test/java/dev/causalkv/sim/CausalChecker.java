@@ -69,6 +69,12 @@ final class CausalChecker {
   private final BitSet collectedTombstones = new BitSet();
   /** origin → collected tombstones (with pasts) its next write follows (they went into lastOwnVc). */
   private final Map<String, BitSet> originCollected = new HashMap<>();
+  /**
+   * Writes lost by design: made at a node that was killed for good and then removed before any
+   * other node received them (the removal's answer said so). They are out of the history that
+   * reads and convergence must reflect.
+   */
+  private final BitSet forfeited = new BitSet();
 
   CausalChecker(int sessions) {
     sessionPast = new BitSet[sessions];
@@ -241,7 +247,7 @@ final class CausalChecker {
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
         Write w = writes.get(i);
-        if (!w.key().equals(key) || reflected.get(i)) continue;
+        if (!w.key().equals(key) || reflected.get(i) || forfeited.get(i)) continue;
         String rule = sessionOwn[session].get(i) ? "read-your-writes"
             : sessionSeen[session].get(i) ? "monotonic reads"
             : "causal read (writes-follow-reads / transitive)";
@@ -259,6 +265,34 @@ final class CausalChecker {
       sessionSeen[session].or(returned);
     }
     checkPayload(session, payloadOut, opId, "read payload");
+  }
+
+  /** These writes were lost with a node removed while it could not be drained. */
+  void forfeit(java.util.Set<Dot> dots) {
+    for (Dot d : dots) {
+      Integer id = byDot.get(d);
+      if (id != null) forfeited.set(id);
+    }
+  }
+
+  /**
+   * A re-admitted node dropped these versions while reconciling with a member: each must be one
+   * that another write overwrote (its tombstone collected while the node was away); dropping a
+   * write no other write follows would lose it.
+   */
+  void reconciledAway(String node, List<Version> versions) {
+    for (Version v : versions) {
+      Integer id = byDot.get(v.dot());
+      if (id == null || forfeited.get(id)) continue;
+      boolean overwritten = false;
+      for (int j = 0; j < writes.size() && !overwritten; j++) {
+        overwritten = j != id && writes.get(j).key().equals(v.key()) && past.get(j).get(id);
+      }
+      if (!overwritten) {
+        fail("reconcile dropped a live write", node + " dropped " + writes.get(id).describe() + ", which no write overwrote",
+            writes.get(id).opId());
+      }
+    }
   }
 
   /** Node {@code node} (writing as {@code origin}) garbage-collected these keys' siblings. */
@@ -292,13 +326,14 @@ final class CausalChecker {
     Map<String, BitSet> maximal = new TreeMap<>();
     BitSet dominated = new BitSet();
     for (int i = 0; i < writes.size(); i++) {
+      if (forfeited.get(i)) continue; // a lost write dominates nothing the cluster kept
       for (int j = past.get(i).nextSetBit(0); j >= 0; j = past.get(i).nextSetBit(j + 1)) {
         if (writes.get(j).key().equals(writes.get(i).key())) dominated.set(j);
       }
     }
     for (Write w : writes) {
       maximal.computeIfAbsent(w.key(), k -> new BitSet());
-      if (!dominated.get(w.id())) maximal.get(w.key()).set(w.id());
+      if (!dominated.get(w.id()) && !forfeited.get(w.id())) maximal.get(w.key()).set(w.id());
     }
     for (Map.Entry<String, TreeMap<String, Siblings>> node : stateByNode.entrySet()) {
       for (String k : node.getValue().keySet()) {
@@ -333,7 +368,7 @@ final class CausalChecker {
         }
         reflected.or(collected.getOrDefault(e.getKey(), new BitSet()));
         for (Write w : writes) {
-          if (w.key().equals(e.getKey()) && !reflected.get(w.id())) {
+          if (w.key().equals(e.getKey()) && !reflected.get(w.id()) && !forfeited.get(w.id())) {
             fail("lost write", node.getKey() + " converged without " + w.describe() + ": siblings " + s, w.opId());
           }
         }
