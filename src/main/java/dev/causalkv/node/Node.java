@@ -9,7 +9,7 @@ import dev.causalkv.driver.Waiters;
 import dev.causalkv.http.HttpEdge;
 import dev.causalkv.membership.ViewCoordinator;
 import dev.causalkv.storage.InMemoryStore;
-import dev.causalkv.storage.RocksDbStore;
+import dev.causalkv.storage.rocksdb.RocksDbStore;
 import java.nio.file.Path;
 import dev.causalkv.transport.PeerTransport;
 import dev.causalkv.wire.PayloadCodec;

@@ -7,6 +7,8 @@ import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
+import dev.causalkv.storage.rocksdb.RocksDbStore;
+import dev.causalkv.storage.rocksdb.RocksDbStoreTest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -11,6 +11,7 @@ import dev.causalkv.core.Replica;
 import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.VectorClock;
+import dev.causalkv.storage.rocksdb.RocksDbStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
