@@ -1,5 +1,8 @@
 package dev.causalkv.storage.rocksdb;
 
+import dev.causalkv.core.Dot;
+import dev.causalkv.core.Store;
+import dev.causalkv.core.VectorClock;
 import dev.causalkv.storage.rocksdb.RocksDbStore.StorageException;
 import java.io.File;
 import java.io.IOException;
@@ -7,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -24,6 +29,9 @@ import org.rocksdb.WriteOptions;
  * One open RocksDB database in a data directory, with its column families and the lifecycle that
  * keeps their native handles valid: every use holds the read side of a lock ({@link #enter}),
  * {@link #close} takes the write side and first releases every {@link SnapshotRead} still open.
+ *
+ * <p>It also answers the walks of the index families ({@code log}, {@code tombs}) that the store
+ * needs, each called with the database entered.
  */
 final class Database {
 
@@ -166,6 +174,62 @@ final class Database {
 
   void released(SnapshotRead r) {
     openReads.remove(r);
+  }
+
+  // ---------------------------------------------------------------- index queries and measurements
+
+  /** Each origin's highest seq in the {@code log} index, one seek per origin (at recovery). */
+  Map<String, Long> highestLiveSeqs() throws RocksDBException {
+    Map<String, Long> out = new HashMap<>();
+    try (RocksIterator it = db.newIterator(log)) {
+      it.seekToFirst();
+      while (it.isValid()) {
+        String origin = RecordCodec.originOf(it.key());
+        it.seekForPrev(RecordCodec.originEnd(origin));
+        out.put(origin, RecordCodec.seqOf(it.key()));
+        it.seek(RecordCodec.originEnd(origin));
+      }
+      it.status();
+    }
+    return out;
+  }
+
+  /** The highest seq of {@code origin} in the {@code log} index; 0 when it has none. */
+  long highestLiveSeq(String origin) {
+    try (RocksIterator it = db.newIterator(log)) {
+      it.seekForPrev(RecordCodec.originEnd(origin));
+      return it.isValid() && RecordCodec.originOf(it.key()).equals(origin) ? RecordCodec.seqOf(it.key()) : 0;
+    }
+  }
+
+  /** Up to {@code limit} entries of the {@code tombs} index covered by {@code upTo}, after {@code after}. */
+  List<Store.DotKey> tombstones(VectorClock upTo, Dot after, int limit) {
+    List<Store.DotKey> out = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(tombs)) {
+      if (after == null) it.seekToFirst();
+      else it.seek(RecordCodec.dotKey(after.origin(), after.seq() + 1));
+      while (it.isValid() && out.size() < limit) {
+        byte[] k = it.key();
+        String origin = RecordCodec.originOf(k);
+        long seq = RecordCodec.seqOf(k);
+        if (seq <= upTo.get(origin)) {
+          out.add(new Store.DotKey(new Dot(origin, seq), RecordCodec.string(it.value())));
+          it.next();
+        } else {
+          it.seek(RecordCodec.originEnd(origin)); // the rest of this origin is beyond upTo
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The size of the directory's files. */
+  long diskBytes() {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   /** Every flushed memtable and compacted family, for measurements of the steady on-disk size. */

@@ -4,12 +4,9 @@ import dev.causalkv.core.Batch;
 import dev.causalkv.core.Dot;
 import dev.causalkv.core.NodeMeta;
 import dev.causalkv.core.Siblings;
-import dev.causalkv.core.StorageFailedException;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,9 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 
 /**
@@ -115,7 +110,7 @@ public final class RocksDbStore implements Store {
     return group.failed();
   }
 
-  /** Reads the metadata, the key count and, one seek per origin, each origin's highest live seq. */
+  /** Reads the metadata, the key count and each origin's highest live seq. */
   private void recover() throws RocksDBException {
     byte[] m = database.db.get(database.meta, RecordCodec.META_KEY);
     try {
@@ -125,16 +120,7 @@ public final class RocksDbStore implements Store {
     }
     byte[] c = database.db.get(database.meta, RecordCodec.COUNT_KEY);
     this.keyCount = c == null ? 0 : RecordCodec.decodeCount(c);
-    try (RocksIterator it = database.db.newIterator(database.log)) {
-      it.seekToFirst();
-      while (it.isValid()) {
-        String origin = RecordCodec.originOf(it.key());
-        it.seekForPrev(RecordCodec.originEnd(origin));
-        maxLiveSeq.put(origin, RecordCodec.seqOf(it.key()));
-        it.seek(RecordCodec.originEnd(origin));
-      }
-      it.status();
-    }
+    maxLiveSeq.putAll(database.highestLiveSeqs());
   }
 
   /** The fsync step of {@link GroupCommit}: the database must still be open. */
@@ -213,7 +199,9 @@ public final class RocksDbStore implements Store {
         }
         for (String origin : removedMax.keySet()) {
           if (maxLiveSeq.get(origin) > removedMax.get(origin)) continue; // a higher one was added
-          recomputeMax(origin);
+          long max = database.highestLiveSeq(origin);
+          if (max > 0) maxLiveSeq.put(origin, max);
+          else maxLiveSeq.remove(origin);
         }
       } catch (RocksDBException | RuntimeException e) {
         // The write failed, or it happened and this object's view of it is in doubt: fail-stop.
@@ -225,17 +213,6 @@ public final class RocksDbStore implements Store {
       throw group.writeFailed(e);
     } finally {
       database.exit();
-    }
-  }
-
-  private void recomputeMax(String origin) {
-    try (RocksIterator it = database.db.newIterator(database.log)) {
-      it.seekForPrev(RecordCodec.originEnd(origin));
-      if (it.isValid() && RecordCodec.originOf(it.key()).equals(origin)) {
-        maxLiveSeq.put(origin, RecordCodec.seqOf(it.key()));
-      } else {
-        maxLiveSeq.remove(origin);
-      }
     }
   }
 
@@ -279,22 +256,8 @@ public final class RocksDbStore implements Store {
   @Override
   public List<DotKey> tombstones(VectorClock upTo, Dot after, int limit) {
     database.enter();
-    try (RocksIterator it = database.db.newIterator(database.tombs)) {
-      List<DotKey> out = new ArrayList<>();
-      if (after == null) it.seekToFirst();
-      else it.seek(RecordCodec.dotKey(after.origin(), after.seq() + 1));
-      while (it.isValid() && out.size() < limit) {
-        byte[] k = it.key();
-        String origin = RecordCodec.originOf(k);
-        long seq = RecordCodec.seqOf(k);
-        if (seq <= upTo.get(origin)) {
-          out.add(new DotKey(new Dot(origin, seq), RecordCodec.string(it.value())));
-          it.next();
-        } else {
-          it.seek(RecordCodec.originEnd(origin)); // the rest of this origin is beyond upTo
-        }
-      }
-      return out;
+    try {
+      return database.tombstones(upTo, after, limit);
     } finally {
       database.exit();
     }
@@ -320,11 +283,7 @@ public final class RocksDbStore implements Store {
 
   /** The on-disk size of the database files, for measurements. */
   public long diskBytes() {
-    try (Stream<Path> s = Files.walk(database.dir)) {
-      return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-    } catch (IOException e) {
-      return -1;
-    }
+    return database.diskBytes();
   }
 
   /** Flushes memtables and compacts everything, for measurements of the steady on-disk size. */
