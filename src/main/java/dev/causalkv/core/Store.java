@@ -11,6 +11,13 @@ import java.util.concurrent.CompletableFuture;
  * <p>The replica calls every method while holding its own lock, so engines see one writer; only
  * the iteration of a {@link Delta} may continue after the lock is released, which is why a delta
  * must read from a snapshot taken when it was created.
+ *
+ * <p><b>Fail-stop.</b> After any failed write or fsync the store is <em>failed</em>, for good:
+ * every later {@link #commit} throws {@link StorageFailedException}, and every {@link #durable}
+ * and commit future, pending or new, completes exceptionally with it. A batch that was written
+ * but whose fsync failed may still be visible to {@link #get}, but nothing it holds is ever
+ * reported durable, so no dot the failed store handed out can be acknowledged and then reused
+ * after a restart. The caller stops taking writes (503) until the node is restarted.
  */
 public interface Store extends AutoCloseable {
 
@@ -22,11 +29,19 @@ public interface Store extends AutoCloseable {
 
   /**
    * Applies the batch atomically. On return its effects are visible to {@link #get}; the future
-   * completes once they are durable (at once for engines that promise no durability).
+   * completes once they are durable (at once for engines that promise no durability), or
+   * exceptionally with {@link StorageFailedException} if they cannot be made durable.
+   *
+   * @throws StorageFailedException if the store has failed, or the write itself failed (the store
+   *     is then failed)
    */
   CompletableFuture<Void> commit(Batch batch);
 
-  /** Completes once everything committed so far is durable. */
+  /**
+   * Completes once everything committed so far is durable, including a commit another thread has
+   * begun but not yet returned from (its effects may already be visible to {@link #get}); completes
+   * exceptionally with {@link StorageFailedException} once the store has failed.
+   */
   CompletableFuture<Void> durable();
 
   /** True when some live version of some origin {@code o} has {@code seq > since[o]}. */

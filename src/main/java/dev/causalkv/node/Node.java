@@ -11,7 +11,7 @@ import dev.causalkv.protocol.NodeCore;
 import dev.causalkv.protocol.Reply;
 import dev.causalkv.protocol.Send;
 import dev.causalkv.storage.InMemoryStore;
-import dev.causalkv.storage.RocksDbStore;
+import dev.causalkv.storage.rocksdb.RocksDbStore;
 import dev.causalkv.transport.PeerTransport;
 import dev.causalkv.wire.PayloadCodec;
 import java.nio.file.Path;

@@ -197,8 +197,8 @@ public final class DurabilityBench {
     // The engine's part of a restart, without the JVM's start: open after kill -9, read the metadata.
     for (int i = 0; i < 3; i++) {
       long o0 = System.nanoTime();
-      try (dev.causalkv.storage.RocksDbStore s =
-               dev.causalkv.storage.RocksDbStore.open(dir, dev.causalkv.storage.RocksDbStore.SyncMode.BATCH, 128 << 20)) {
+      try (dev.causalkv.storage.rocksdb.RocksDbStore s =
+               dev.causalkv.storage.rocksdb.RocksDbStore.open(dir, dev.causalkv.storage.rocksdb.RocksDbStore.SyncMode.BATCH, 128 << 20)) {
         long ms = (System.nanoTime() - o0) / 1_000_000;
         System.out.printf("in-process open of the %d-key directory%s: %d ms (%d keys, own seq %d)%n", s.keyCount(),
             i == 0 ? " right after kill -9 (log replay)" : "", ms, s.keyCount(), s.loadMeta().ownSeq());
@@ -222,8 +222,8 @@ public final class DurabilityBench {
     for (String mode : new String[] {"never", "batch", "always"}) {
       for (int threads : new int[] {1, 32}) {
         Path dir = root.resolve("engine-" + mode + threads);
-        try (dev.causalkv.storage.RocksDbStore s =
-                 dev.causalkv.storage.RocksDbStore.open(dir, dev.causalkv.storage.RocksDbStore.SyncMode.parse(mode), 64 << 20)) {
+        try (dev.causalkv.storage.rocksdb.RocksDbStore s =
+                 dev.causalkv.storage.rocksdb.RocksDbStore.open(dir, dev.causalkv.storage.rocksdb.RocksDbStore.SyncMode.parse(mode), 64 << 20)) {
           Object lock = new Object();
           long[] seq = {0};
           AtomicLong done = new AtomicLong();

@@ -1,9 +1,12 @@
-package dev.causalkv.storage;
+package dev.causalkv.storage.rocksdb;
 
+import com.google.gson.JsonObject;
 import dev.causalkv.core.Dot;
+import dev.causalkv.core.NodeMeta;
 import dev.causalkv.core.Siblings;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
+import dev.causalkv.wire.Json;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,11 +22,16 @@ import java.util.TreeMap;
  * varints. The key itself is the RocksDB key and is not repeated. Index keys are
  * {@code origin UTF-8, 0x00, u64 big-endian seq}: bytewise order is then origin order (for the
  * ASCII node ids origins are made of, the same as {@link dev.causalkv.core.Dot}'s order) and, within
- * one origin, seq order.
+ * one origin, seq order. The {@code meta} family holds the node metadata as JSON under
+ * {@code node}, the key count as a big-endian long under {@code keycount}, and the format mark.
  */
 final class RecordCodec {
 
   static final byte SIBLINGS_FORMAT = 1;
+  static final byte[] META_KEY = utf8("node");
+  static final byte[] COUNT_KEY = utf8("keycount");
+  static final byte[] FORMAT_KEY = utf8("format");
+  static final byte[] FORMAT = utf8("causalkv-1");
   private static final int FLAG_TOMBSTONE = 1;
 
   /** A record that cannot be decoded: the data directory is damaged or from another program. */
@@ -78,6 +86,39 @@ final class RecordCodec {
       if (e instanceof CorruptRecord c) throw c;
       throw new CorruptRecord("undecodable record for key " + key + ": " + e);
     }
+  }
+
+  // ---------------------------------------------------------------- node metadata and key count
+
+  static byte[] encodeMeta(NodeMeta m) {
+    JsonObject o = new JsonObject();
+    o.addProperty("origin", m.origin());
+    o.addProperty("ownSeq", m.ownSeq());
+    o.add("lastOwnVc", Json.encode(m.lastOwnVc()));
+    o.add("applied", Json.encode(m.applied()));
+    o.add("view", Json.encode(m.view()));
+    if (m.mustReconcile()) o.addProperty("reconcile", true);
+    return utf8(o.toString());
+  }
+
+  static NodeMeta decodeMeta(byte[] b) {
+    try {
+      JsonObject o = Json.object(string(b));
+      return new NodeMeta(o.get("origin").getAsString(), o.get("ownSeq").getAsLong(), Json.decodeVc(o.get("lastOwnVc")),
+          Json.decodeVc(o.get("applied")), Json.decodeView(o.get("view")),
+          o.has("reconcile") && o.get("reconcile").getAsBoolean());
+    } catch (RuntimeException e) {
+      throw new CorruptRecord("corrupt node metadata: " + e.getMessage());
+    }
+  }
+
+  static byte[] encodeCount(long count) {
+    return ByteBuffer.allocate(8).putLong(count).array();
+  }
+
+  static long decodeCount(byte[] b) {
+    if (b.length != 8) throw new CorruptRecord("corrupt key count");
+    return ByteBuffer.wrap(b).getLong();
   }
 
   // ---------------------------------------------------------------- index keys

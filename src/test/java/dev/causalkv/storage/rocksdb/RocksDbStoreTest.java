@@ -1,4 +1,4 @@
-package dev.causalkv.storage;
+package dev.causalkv.storage.rocksdb;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,6 +14,7 @@ import dev.causalkv.core.Store;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
 import dev.causalkv.core.ViewState;
+import dev.causalkv.storage.InMemoryStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The RocksDB engine on its own: atomic batches, indexes, snapshots, recovery, refusal of bad directories. */
-class RocksDbStoreTest {
+public class RocksDbStoreTest {
 
   @TempDir Path tmp;
 
@@ -50,7 +51,8 @@ class RocksDbStoreTest {
     return new Batch(List.of(new Batch.KeyChange(v.key(), before, before.merge(v))), m);
   }
 
-  static List<Version> drain(Store.Delta d) {
+  /** Every version of the delta, in dot order; closes it. */
+  public static List<Version> drain(Store.Delta d) {
     List<Version> out = new ArrayList<>();
     try (d) {
       while (d.hasNext()) out.add(d.next());
