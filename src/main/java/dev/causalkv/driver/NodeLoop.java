@@ -93,6 +93,11 @@ public final class NodeLoop {
     for (long id : ready.cancels()) effects.cancel(id);
     if (wake != Long.MAX_VALUE) effects.wakeAt(wake);
     if (ready.replies().isEmpty() && answers.isEmpty() && ready.sends().isEmpty()) return;
+    if (core.isFailed()) {
+      // A failed node only refuses (or says a write's fate is unknown): nothing to wait for, and the store can no longer promise anything.
+      carryOut(ready.replies(), answers, ready.sends());
+      return;
+    }
     CompletableFuture<Void> d = store.durable();
     if (d.isDone() && !d.isCompletedExceptionally()) {
       carryOut(ready.replies(), answers, ready.sends());
@@ -105,8 +110,13 @@ public final class NodeLoop {
 
   private void whenDurable(CompletableFuture<Void> d, List<Reply> replies, List<Send> sends) {
     d.whenComplete((ok, err) -> {
-      if (err != null) failed(err, replies, List.of());
-      else carryOut(replies, List.of(), sends);
+      if (err == null) {
+        carryOut(replies, List.of(), sends);
+      } else {
+        synchronized (this) {
+          failed(err, replies, List.of());
+        }
+      }
     });
   }
 

@@ -110,6 +110,15 @@ final class KeyValueApi {
         out.put("msg", "Payload out of date");
         status = 400;
       }
+      case INDEFINITE -> {
+        metrics.inc("op.indefinite");
+        out.put("result", "Error");
+        out.put("msg", "Storage failed while the write was being made durable: it may or may not have been made;"
+            + " this node has stopped serving");
+        out.put("payload", payloads.encode(sent));
+        call.respond(503, out);
+        return;
+      }
       default -> { // INVALID_PAYLOAD
         out.put("result", "Error");
         out.put("msg", "Payload is not valid");

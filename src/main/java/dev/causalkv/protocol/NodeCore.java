@@ -258,7 +258,15 @@ public final class NodeCore {
     boolean first = failure == null;
     failure = "Storage failed: this node has stopped serving (" + e.reason() + "); restart it";
     if (first) count("storage.failed", 1);
-    for (Reply r : e.lost()) reply(new Reply.Unavailable(r.id(), failure));
+    for (Reply r : e.lost()) {
+      if (r instanceof Reply.Client c && c.visible() != null && c.visible().dot().origin().equals(replica.meta().origin())
+          && (c.outcome() == Reply.Outcome.ADDED || c.outcome() == Reply.Outcome.UPDATED || c.outcome() == Reply.Outcome.DELETED)) {
+        // written to the log, perhaps durable: the client must not take it as done nor as not done
+        reply(new Reply.Client(c.id(), Reply.Outcome.INDEFINITE, c.visible(), c.exists(), VectorClock.EMPTY, failure, c.siblings()));
+      } else {
+        reply(new Reply.Unavailable(r.id(), failure));
+      }
+    }
     clientOps.failAll(failure);
     pullServer.releaseAll(true);
     viewChanges.failAll(failure);

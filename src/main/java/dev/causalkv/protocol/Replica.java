@@ -74,7 +74,8 @@ final class Replica {
     NodeMeta meta = store.loadMeta();
     if (meta == null) {
       meta = new NodeMeta(self + "#" + freshIncarnation.get(), 0, VectorClock.EMPTY, VectorClock.EMPTY, configured);
-      store.commit(new Batch(List.of(), meta)).join();
+      // Not awaited here: every reply and message waits for the store to be durable anyway.
+      store.commit(new Batch(List.of(), meta));
     } else {
       // A run-time view change survives restart: configured entries carry stamp 0 and lose to it.
       meta = meta.withView(meta.view().merge(configured));

@@ -29,7 +29,12 @@ public sealed interface Reply {
     /** The payload stayed uncovered for the whole wait: 400 "Payload out of date". */
     OUT_OF_DATE,
     /** The payload cannot be honest (claims writes this node never made): 400 "Payload is not valid". */
-    INVALID_PAYLOAD
+    INVALID_PAYLOAD,
+    /**
+     * Storage failed while the write was being made durable: it may or may not have been made
+     * (an indefinite error, in Jepsen's terms), and this node has stopped serving: 503.
+     */
+    INDEFINITE
   }
 
   /**

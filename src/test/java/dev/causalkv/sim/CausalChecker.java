@@ -75,6 +75,9 @@ final class CausalChecker {
    * reads and convergence must reflect.
    */
   private final BitSet forfeited = new BitSet();
+  /** Writes answered as indefinite (storage failed while making them durable), and those of them seen since. */
+  private final BitSet indefinite = new BitSet();
+  private final BitSet observed = new BitSet();
 
   CausalChecker(int sessions) {
     sessionPast = new BitSet[sessions];
@@ -177,6 +180,31 @@ final class CausalChecker {
    * the session's payload.
    */
   void write(int opId, int session, Siblings before, Version v) {
+    record(opId, session, before, v, true);
+  }
+
+  /**
+   * A write whose node's storage failed while making it durable: the client was told it may or
+   * may not have been made. It is in the history (a replica may show it), but not in the
+   * session's past, and it is excused from convergence until something observes it. If its node
+   * restarts without it, its dot may be handed out again: that is no reuse, as nobody saw it.
+   */
+  void indefiniteWrite(int opId, int session, Siblings before, Version v) {
+    record(opId, session, before, v, false);
+    int id = byDot.get(v.dot());
+    forfeited.set(id);
+    indefinite.set(id);
+  }
+
+  private void record(int opId, int session, Siblings before, Version v, boolean acknowledged) {
+    Integer earlier = byDot.get(v.dot());
+    if (earlier != null && indefinite.get(earlier) && !observed.get(earlier)) {
+      // the indefinite write never became durable: its dot is free again
+      byDot.remove(v.dot());
+      Write gone = writes.get(earlier);
+      lastByOrigin.put(v.dot().origin(), previousOf(gone));
+      if (lastByOrigin.get(v.dot().origin()) == null) lastByOrigin.remove(v.dot().origin());
+    }
     int id = writes.size();
     Write w = new Write(id, opId, v.key(), v.value(), v.dot(), v.vc(), v.ts(), session);
     if (byDot.containsKey(v.dot())) {
@@ -207,9 +235,19 @@ final class CausalChecker {
       extra.andNot(p);
       fail("write history wrong", w.describe() + " vc=" + v.vc() + " misses " + describe(missing) + ", claims " + describe(extra), opId);
     }
+    if (!acknowledged) return;
     sessionPast[session].or(closure(id));
     sessionOwn[session].set(id);
     checkPayload(session, v.vc(), opId, "write payload");
+  }
+
+  /** The write of the same origin just before {@code w}, or null. */
+  private Integer previousOf(Write w) {
+    for (int i = w.id() - 1; i >= 0; i--) {
+      Write x = writes.get(i);
+      if (x.dot().origin().equals(w.dot().origin()) && byDot.get(x.dot()) != null && byDot.get(x.dot()) == i) return i;
+    }
+    return null;
   }
 
   /**
@@ -225,6 +263,7 @@ final class CausalChecker {
       int id = idOf(v.dot(), opId);
       if (id < 0) continue;
       returned.set(id);
+      observe(id);
       Write w = writes.get(id);
       if (!w.key().equals(key)) fail("wrong key", "read of " + key + " returned " + w.describe(), opId, w.opId());
       reflected.or(closure(id));
@@ -265,6 +304,13 @@ final class CausalChecker {
       sessionSeen[session].or(returned);
     }
     checkPayload(session, payloadOut, opId, "read payload");
+  }
+
+  /** An indefinite write showed up: it was made after all, and must now be kept like any other. */
+  private void observe(int id) {
+    if (!indefinite.get(id) || observed.get(id)) return;
+    observed.set(id);
+    forfeited.clear(id);
   }
 
   /** These writes were lost with a node removed while it could not be drained. */
@@ -323,6 +369,14 @@ final class CausalChecker {
 
   /** After convergence: every node's siblings of every key are the writes to it no other write follows. */
   void converged(Map<String, TreeMap<String, Siblings>> stateByNode) {
+    for (TreeMap<String, Siblings> state : stateByNode.values()) {
+      for (Siblings s : state.values()) {
+        for (Version v : s.versions()) {
+          Integer id = byDot.get(v.dot());
+          if (id != null) observe(id);
+        }
+      }
+    }
     Map<String, BitSet> maximal = new TreeMap<>();
     BitSet dominated = new BitSet();
     for (int i = 0; i < writes.size(); i++) {

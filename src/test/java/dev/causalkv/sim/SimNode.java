@@ -32,8 +32,8 @@ final class SimNode {
   final String id;
   private final Simulation sim;
   private final List<String> initialView;
-  private final Store disk;
-  private final RecordingStore store;
+  private Store disk;
+  private RecordingStore store;
   private NodeCore core;
   private NodeLoop loop;
   /** Crashed and not yet restarted: receives nothing, serves nothing. */
@@ -72,6 +72,10 @@ final class SimNode {
 
   Store store() {
     return store;
+  }
+
+  Store disk() {
+    return disk;
   }
 
   /** This node's wall clock: simulated time plus its skew (which may jump, also backwards). */
@@ -241,7 +245,8 @@ final class SimNode {
     List<Runnable> dying = new ArrayList<>(aborts.values());
     aborts.clear();
     for (Runnable r : dying) r.run();
-    sim.diskCrashed(this, disk);
+    disk = sim.diskCrashed(this, disk);
+    store = new RecordingStore(disk, this::onCommit);
   }
 
   /** Restart over the same (durable) store: the core recovers its state and rejoins. */

@@ -124,13 +124,31 @@ final class Simulation {
     return new Simulation(seed, cfg).run();
   }
 
-  /** A node's disk: the simulated one when this run has disk faults, else the in-memory engine. */
+  /** A node's disk: the simulated one (written vs synced, with faults) when this run has disk faults, else the in-memory engine. */
   private Store disk() {
-    return InMemoryStore.create();
+    if (cfg.meanSyncMillis() == 0) return InMemoryStore.create();
+    return SimDisk.create(rnd, new SimDisk.Faults(cfg.writeFailRate(), cfg.syncFailRate()));
   }
 
-  /** A node's process died: its disk keeps only what it had synced. */
-  void diskCrashed(SimNode n, Store disk) {}
+  /** A node's process died: its disk keeps only what it had synced; the restarted process gets that. */
+  Store diskCrashed(SimNode n, Store disk) {
+    if (disk instanceof SimDisk d) {
+      if (d.unsynced() > 0) event("crash of " + n.id + " loses " + d.unsynced() + " unsynced batches");
+      return d.crash();
+    }
+    return disk;
+  }
+
+  /** The disks' fsyncs, each at its own random pace. */
+  private void syncDisks() {
+    for (SimNode n : nodes.values()) {
+      if (n.down || !(n.disk() instanceof SimDisk d) || d.failed()) continue;
+      if (rnd.nextLong(cfg.meanSyncMillis() + 1) == 0 || rnd.nextInt(3) == 0) {
+        if (!d.sync()) event("fsync failed at " + n.id);
+      }
+    }
+    loop.after(1 + rnd.nextLong(cfg.meanSyncMillis()), this::syncDisks);
+  }
 
   SimNode node(String id) {
     return nodes.get(id);
@@ -154,6 +172,7 @@ final class Simulation {
     }
     scheduleFaults();
     loop.after(100, this::restartFailed);
+    if (cfg.meanSyncMillis() > 0) loop.after(1, this::syncDisks);
     loop.runUntil(cfg.activeMillis(), () -> false);
     active = false;
     net.heal();
@@ -250,6 +269,7 @@ final class Simulation {
   /** Like a container's restart policy: a node whose storage failed (it stops serving) is restarted. */
   private void restartFailed() {
     loop.after(100, this::restartFailed);
+    if (cfg.meanSyncMillis() > 0) loop.after(1, this::syncDisks);
     for (SimNode n : nodes.values()) {
       if (n.down || !n.core().isFailed()) continue;
       n.crash();
@@ -527,6 +547,10 @@ final class Simulation {
         checker.read(op.id, s, n.id, op.key, sibs, false, true, c.payload());
         payloads[s] = c.payload();
         finish(op, "400 Payload out of date" + shown + ", payload " + c.payload());
+      }
+      case INDEFINITE -> {
+        checker.indefiniteWrite(op.id, s, sibs, c.visible());
+        finish(op, "503 indefinite: storage failed while " + c.visible().dot() + " was being made durable");
       }
       case INVALID_PAYLOAD -> {
         checker.anomalies().add(new CausalChecker.Anomaly("honest payload refused",
