@@ -173,8 +173,19 @@ final class ClientOps {
     return payload;
   }
 
-  /** PUT ({@code value}) or a DELETE's tombstone (null): always accepted, unless this node is fenced or failed. */
+  /**
+   * PUT ({@code value}) or a DELETE's tombstone (null): always accepted while this node is a
+   * member; they wait while it is fenced (being removed). A removed node refuses writes: made
+   * there, they would stay with a node that no longer exchanges data with the members, and an
+   * acknowledged write must reach every member.
+   */
   private void write(Event.ClientOp op, String value) {
+    if (core.replica().meta().view().isRemoved(core.nodeId())) {
+      core.count("client.refused_removed");
+      core.reply(new Reply.Unavailable(op.id(),
+          "This node was removed from the view: it takes no writes until it is added back; nothing was written, send the write to a member"));
+      return;
+    }
     if (core.viewChanges().isFenced()) {
       fenced.add(value == null ? withOp(op, Event.Op.DELETE) : op);
       return;
