@@ -102,8 +102,20 @@ public final class RocksDbStore implements Store {
   private static final byte[] FORMAT_KEY = RecordCodec.utf8("format");
   private static final byte[] FORMAT = RecordCodec.utf8("causalkv-1");
 
-  static {
-    RocksDB.loadLibrary();
+  /**
+   * Loads RocksDB's native library (idempotent). The jar carries the linux x86-64 and aarch64 glibc
+   * libraries only; elsewhere RocksDB's loader fails, and a static initialiser would surface that as
+   * an ExceptionInInitializerError without a message, so the reason is put in one line here.
+   */
+  private static void loadNativeLibrary() {
+    try {
+      RocksDB.loadLibrary();
+    } catch (RuntimeException | LinkageError e) {
+      String why = String.valueOf(e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()).replaceAll("\\.$", "");
+      throw new IllegalStateException("no RocksDB native library for " + System.getProperty("os.name") + "/"
+          + System.getProperty("os.arch") + " in this jar (it carries linux x86-64 and aarch64, glibc): "
+          + why + "; run on one of those, or with DATA_DIR=:memory:");
+    }
   }
 
   private final Path dir;
@@ -236,6 +248,7 @@ public final class RocksDbStore implements Store {
    * without holding a causalkv database; it never wipes anything.
    */
   public static RocksDbStore open(Path dir, SyncMode mode, long cacheBytes) {
+    loadNativeLibrary();
     return new RocksDbStore(dir, mode, cacheBytes);
   }
 
