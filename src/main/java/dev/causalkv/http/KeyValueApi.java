@@ -186,22 +186,26 @@ final class KeyValueApi {
   }
 
   private VectorClock payload(HttpCall call) {
+    if (call.repeated("payload")) {
+      // What a Python dict sent as form data turns into (requests sends its keys: payload=vc&payload=sig).
+      throw invalidPayload("payload was sent more than once (payload=a&payload=b): send the payload as one string,"
+          + " exactly as it was handed out");
+    }
     VectorClock p;
     try {
       p = payloads.decode(call.param("payload"));
     } catch (PayloadCodec.InvalidPayload e) {
-      Map<String, Object> m = HttpCall.error("Payload is not valid");
-      m.put("detail", e.getMessage());
-      m.put("payload", Map.of());
-      throw new HttpCall.BadRequest(400, m);
+      throw invalidPayload(e.getMessage());
     }
-    if (!replica.isPlausible(p)) {
-      Map<String, Object> m = HttpCall.error("Payload is not valid");
-      m.put("detail", "payload claims writes of this node that it never made");
-      m.put("payload", Map.of());
-      throw new HttpCall.BadRequest(400, m);
-    }
+    if (!replica.isPlausible(p)) throw invalidPayload("payload claims writes of this node that it never made");
     return p;
+  }
+
+  private HttpCall.BadRequest invalidPayload(String detail) {
+    Map<String, Object> m = HttpCall.error("Payload is not valid");
+    m.put("detail", detail);
+    m.put("payload", payloads.encode(VectorClock.EMPTY));
+    return new HttpCall.BadRequest(400, m);
   }
 
   private void checkKey(String key, VectorClock p) {

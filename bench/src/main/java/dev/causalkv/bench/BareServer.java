@@ -76,7 +76,8 @@ final class BareServer {
         else if (k.equals("payload") && payload == null) payload = URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
       }
     }
-    if (payload == null || !payload.startsWith("{")) payload = "{}";
+    // echoed as the store hands it out: a token string (URL-safe, so it needs no JSON escaping)
+    payload = payload == null || !payload.matches("[A-Za-z0-9_.-]*") ? "\"\"" : "\"" + payload + "\"";
     ex.getResponseHeaders().put(CT, "application/json");
     if (path.startsWith(SEARCH) && m.equals(Methods.GET)) {
       boolean exists = map.containsKey(path.substring(SEARCH.length()));
