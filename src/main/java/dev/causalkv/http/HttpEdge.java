@@ -4,6 +4,7 @@ import dev.causalkv.core.PeerLink;
 import dev.causalkv.core.Replica;
 import dev.causalkv.driver.Clock;
 import dev.causalkv.driver.Metrics;
+import dev.causalkv.driver.Readiness;
 import dev.causalkv.driver.Waiters;
 import dev.causalkv.membership.ViewCoordinator;
 import dev.causalkv.wire.PayloadCodec;
@@ -39,13 +40,14 @@ public final class HttpEdge implements AutoCloseable {
   public record Deps(
       Replica replica, PeerLink peers, ViewCoordinator coordinator, PayloadCodec payloads, Waiters waiters,
       ExecutorService workers, Clock clock, Metrics metrics, String clusterToken, long causalWaitMillis,
-      long drainMillis, boolean clientOpsOnIoThread) {}
+      long drainMillis, boolean clientOpsOnIoThread, Readiness readiness) {}
 
   private final Deps d;
   private final KeyValueApi kv;
   private final ViewApi view;
   private final InternalApi internal;
   private final AdminApi admin;
+  private final HealthApi health;
   private final Undertow server;
 
   public HttpEdge(Deps d, String bind, int port) {
@@ -54,6 +56,7 @@ public final class HttpEdge implements AutoCloseable {
     this.view = new ViewApi(d.replica(), d.coordinator());
     this.internal = new InternalApi(d.replica(), d.peers(), d.waiters(), d.workers(), d.metrics(), d.drainMillis());
     this.admin = new AdminApi(d.replica(), d.metrics(), d.waiters());
+    this.health = new HealthApi(d.replica(), d.readiness());
     this.server = Undertow.builder()
         .addHttpListener(port, bind)
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
@@ -149,6 +152,10 @@ public final class HttpEdge implements AutoCloseable {
         case "DELETE" -> view.delete(call);
         default -> notAllowed(call, "GET, PUT, DELETE");
       }
+    } else if (path.equals("/health") || path.equals("/ready")) {
+      if (!method.equals("GET")) notAllowed(call, "GET");
+      else if (path.equals("/health")) health.health(call);
+      else health.ready(call);
     } else if (path.startsWith("/internal/")) {
       if (!authorised(call)) return;
       switch (path + " " + method) {

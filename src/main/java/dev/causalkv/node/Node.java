@@ -5,6 +5,7 @@ import dev.causalkv.core.Store;
 import dev.causalkv.core.ViewState;
 import dev.causalkv.driver.Clock;
 import dev.causalkv.driver.Metrics;
+import dev.causalkv.driver.Readiness;
 import dev.causalkv.driver.Waiters;
 import dev.causalkv.http.HttpEdge;
 import dev.causalkv.membership.ViewCoordinator;
@@ -46,6 +47,7 @@ public final class Node implements AutoCloseable {
   private final HttpEdge edge;
   private final Metrics metrics = new Metrics();
   private final Waiters waiters;
+  private final Readiness readiness;
 
   private Node(Config config, Store store) {
     this.config = config;
@@ -70,9 +72,10 @@ public final class Node implements AutoCloseable {
     ViewCoordinator coordinator = new ViewCoordinator(replica, transport, VIEW_ACK_MILLIS);
     PayloadCodec payloads = new PayloadCodec(config.clusterToken());
     Clock clock = Clock.system(config.clockSkewMillis());
+    this.readiness = new Readiness(transport::caughtUpOnce);
     this.edge = new HttpEdge(new HttpEdge.Deps(replica, transport, coordinator, payloads, waiters, workers, clock,
         metrics, config.clusterToken(), config.causalWaitMillis(), VIEW_ACK_MILLIS,
-        !"always".equals(config.sync()) || config.inMemory()), config.bind(), config.port());
+        !"always".equals(config.sync()) || config.inMemory(), readiness), config.bind(), config.port());
   }
 
   private Replica replicaOrNull() {
@@ -144,6 +147,7 @@ public final class Node implements AutoCloseable {
 
   @Override
   public void close() {
+    readiness.drain(); // GET /ready answers 503 from here on
     // Parked reads get their definite answer (as at their deadline) before the server stops.
     waiters.expireAll();
     try {

@@ -72,6 +72,8 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         return t;
       });
   private volatile boolean closed;
+  /** Set once a complete pull from some peer has been merged: this node has caught up once (for /ready). */
+  private final java.util.concurrent.atomic.AtomicBoolean caughtUp = new java.util.concurrent.atomic.AtomicBoolean();
   /** Peers cut off by fault injection: calls to them fail at once, as on a partitioned network. */
   private volatile java.util.Set<String> unreachable = java.util.Set.of();
 
@@ -106,6 +108,11 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         .readTimeout(Duration.ofSeconds(2))
         .callTimeout(Duration.ofSeconds(3))
         .build();
+  }
+
+  /** Whether a complete pull from at least one peer has succeeded since start-up. */
+  public boolean caughtUpOnce() {
+    return caughtUp.get();
   }
 
   /** Starts a puller for every peer in the view and stops those of peers no longer in it. */
@@ -401,6 +408,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         }
         failing = o.result() == PullResult.FAILED;
         if (o.result() == PullResult.COMPLETE) {
+          if (complete) caughtUp.set(true);
           failures = 0;
           complete = !complete && forwardWatch.needsComplete(
               o.marks(), o.peerApplied(), replica.meta().applied(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
