@@ -16,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * limit of our HTTP stack on this machine. The payload is echoed back untouched.
  */
 final class BareServer {
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]*");
+
   private final ConcurrentHashMap<String, String> map = new ConcurrentHashMap<>();
   /** When set, every request is answered on this pool instead of the I/O thread (as the node does). */
   private final java.util.concurrent.ExecutorService pool;
@@ -77,7 +79,7 @@ final class BareServer {
       }
     }
     // echoed as the store hands it out: a token string (URL-safe, so it needs no JSON escaping)
-    payload = payload == null || !payload.matches("[A-Za-z0-9_.-]*") ? "\"\"" : "\"" + payload + "\"";
+    payload = payload == null || !TOKEN.matcher(payload).matches() ? "\"\"" : "\"" + payload + "\"";
     ex.getResponseHeaders().put(CT, "application/json");
     if (path.startsWith(SEARCH) && m.equals(Methods.GET)) {
       boolean exists = map.containsKey(path.substring(SEARCH.length()));
