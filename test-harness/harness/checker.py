@@ -48,10 +48,14 @@ WRITE_TYPES = ("put", "del")
 
 def vc_of_payload(payload):
     """The vector clock inside an (opaque) payload, if its shape is recognisable:
-    {"vc": {origin: n}}, {"clock": {...}}, any dict field of ints, or a flat
-    {origin: n, ...} object (non-int fields such as a MAC ignored)."""
+    causalkv's token (base64url body "." seal), {"vc": {origin: n}}, {"clock": {...}},
+    any dict field of ints, or a flat {origin: n, ...} object (non-int fields such as
+    a MAC ignored)."""
     if isinstance(payload, str):
         import json
+        from .client import TOKEN_RE, decode_token
+        if TOKEN_RE.match(payload):
+            return decode_token(payload)
         try:
             payload = json.loads(payload)
         except ValueError:

@@ -1,9 +1,127 @@
 """HTTP client for the store's public and admin API, and a client Session that
-carries the causal payload the way a real client does (echo what you got)."""
+carries the causal payload the way a real client does (echo what you got).
+
+The payload the store hands out is an opaque URL-safe token (base64url(body) "."
+base64url(seal)); decode_token() reads the vector clock inside it for checkers.
+Course scripts send it one of two ways, and Session drives both (STYLES):
+  "json": data={'payload': json.dumps(payload)}
+  "raw":  data={'payload': payload}
+both form-encoded exactly as Python `requests` does (requests_form)."""
+import base64
+import hashlib
+import hmac
 import http.client
 import json
+import os
+import re
 import time
 import urllib.parse
+
+STYLES = ("json", "raw")
+DEFAULT_STYLE = os.environ.get("CKV_PAYLOAD_STYLE", "json")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+# The seal key of a node without CLUSTER_TOKEN (src/main/java/dev/causalkv/wire/PayloadCodec.java).
+DEFAULT_SEAL_KEY = b"causalkv/payload/v1"
+
+
+def requests_form(data):
+    """Form-encode `data` (a dict or a list of pairs) as Python `requests` does for
+    data=...: a str or non-iterable value is one field; any other iterable value is
+    sent as one field per element, so a dict value goes as its KEYS
+    (data={'payload': {'vc':..,'sig':..}} -> payload=vc&payload=sig); None is dropped."""
+    pairs = []
+    items = data.items() if isinstance(data, dict) else data
+    for k, vs in items:
+        if isinstance(vs, (str, bytes)) or not hasattr(vs, "__iter__"):
+            vs = [vs]
+        for v in vs:
+            if v is not None:
+                pairs.append((k, v))
+    return urllib.parse.urlencode(pairs, doseq=True)
+
+
+# ---------------------------------------------------------------- the payload token
+
+def _b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def _b64e(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def token_body(vc):
+    """The canonical body of a clock: version 1, count, then sorted (len, utf-8 origin, counter)."""
+    out = bytearray([1]) + _varint(len(vc))
+    for origin in sorted(vc):
+        o = origin.encode("utf-8")
+        out += _varint(len(o)) + o + _varint(vc[origin])
+    return bytes(out)
+
+
+def token_parts(tok):
+    body, seal = tok.split(".")
+    return _b64d(body), _b64d(seal)
+
+
+def make_token(body, seal):
+    return _b64e(body) + "." + _b64e(seal)
+
+
+def seal_token(vc, key=DEFAULT_SEAL_KEY):
+    """A token as a node with that seal key would hand it out (for tests of acceptance)."""
+    body = token_body(vc)
+    return make_token(body, hmac.new(key, body, hashlib.sha256).digest()[:16])
+
+
+def legacy_payload(vc, key=DEFAULT_SEAL_KEY):
+    """The old object form {"vc": {...}, "sig": hex} with its old seal, still accepted by nodes."""
+    text = "".join("%s\0%d\n" % (o, vc[o]) for o in sorted(vc))
+    return {"vc": dict(vc), "sig": hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]}
+
+
+def decode_token(tok):
+    """The vector clock {origin: n} inside a token (the seal is not checked), or None."""
+    if not isinstance(tok, str) or not TOKEN_RE.match(tok):
+        return None
+    try:
+        body, _ = token_parts(tok)
+        pos = 0
+
+        def varint():
+            nonlocal pos
+            n, shift = 0, 0
+            while True:
+                b = body[pos]
+                pos += 1
+                n |= (b & 0x7F) << shift
+                shift += 7
+                if not b & 0x80:
+                    return n
+        if body[0] != 1:
+            return None
+        pos = 1
+        vc = {}
+        for _ in range(varint()):
+            ln = varint()
+            origin = body[pos:pos + ln].decode("utf-8")
+            pos += ln
+            vc[origin] = varint()
+        return vc if pos == len(body) else None
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
 
 
 class Response:
@@ -47,15 +165,16 @@ class Response:
 
 
 def request(method, base, path, params=None, timeout=5.0, headers=None, in_query=False, raw_body=None):
-    """Send one request to base ('host:port'); params are form-encoded in the body
-    (also for GET and DELETE, as the course's tests do) or in the query string."""
+    """Send one request to base ('host:port'); params are form-encoded as `requests`
+    does (requests_form) in the body (also for GET and DELETE, as the course's tests
+    do) or in the query string."""
     host, port = base.rsplit(":", 1)
     body = None
     hdrs = {"Connection": "close"}
     if headers:
         hdrs.update(headers)
     if params is not None:
-        enc = urllib.parse.urlencode(params)
+        enc = requests_form(params)
         if in_query:
             path = path + ("&" if "?" in path else "?") + enc
         else:
@@ -92,22 +211,27 @@ def search_path(key):
 
 class Session:
     """A client that keeps the latest payload it was handed and sends it with every
-    request, like the course's test client.  `payload` is the JSON object (dict) or
-    None for "no history yet"."""
+    request, like the course's test client.  `payload` is what the last answer held
+    (the token string), or None for "no history yet" (then no payload is sent).
+    style "json" sends json.dumps(payload), "raw" sends payload itself (STYLES)."""
 
-    def __init__(self, timeout=5.0, payload=None):
+    def __init__(self, timeout=5.0, payload=None, style=None):
         self.timeout = timeout
         self.payload = payload
+        self.style = style or DEFAULT_STYLE
+        if self.style not in STYLES:
+            raise ValueError("payload style must be one of %s" % (STYLES,))
 
     def _params(self, extra=None):
         p = dict(extra or {})
         if self.payload is not None:
-            p["payload"] = json.dumps(self.payload, separators=(",", ":"))
+            p["payload"] = json.dumps(self.payload) if self.style == "json" else self.payload
         return p
 
     def _take(self, r):
         pl = r.payload
-        if isinstance(pl, dict) and r.status is not None:
+        # a refused payload is answered with the empty one: keeping it would forget this session's history
+        if isinstance(pl, (str, dict)) and r.status is not None and r.msg != "Payload is not valid":
             self.payload = pl
         return r
 

@@ -29,6 +29,12 @@ def quiet(msg):
 class ClusterTest(unittest.TestCase):
     NODES = 3
     TOKEN = None
+    # How sessions send the payload: "json" (json.dumps) or "raw" (as handed out), see
+    # harness.client.STYLES; None = CKV_PAYLOAD_STYLE or "json".  Subclass to drive both.
+    STYLE = None
+
+    def session(self, payload=None):
+        return Session(payload=payload, style=self.STYLE)
 
     def setUp(self):
         cmd = os.environ.get("CKV_NODE_CMD")
@@ -70,6 +76,12 @@ class ClusterTest(unittest.TestCase):
         for bad in ("Exception", "\tat ", "java.", "dev.causalkv"):
             self.assertNotIn(bad, r.raw.decode("utf-8", "replace"), "stack trace / internals leaked: %r" % r)
         return r
+
+    def assertPayload(self, r):
+        """The answer carries a payload token (opaque, URL-safe)."""
+        self.assertIsInstance(r.payload, str, "payload must be a token string: %r" % r)
+        self.assertRegex(r.payload, client.TOKEN_RE)
+        return r.payload
 
     def eventually(self, fn, timeout=15.0, interval=0.2, msg=""):
         """Retry fn until it stops raising AssertionError; return its value."""

@@ -137,6 +137,8 @@ class FinalChecks(unittest.TestCase):
         self.assertEqual(vc_of_payload('{"clock": {"a": 3}}'), {"a": 3})
         self.assertEqual(vc_of_payload({}), {})
         self.assertIsNone(vc_of_payload([1]))
+        from harness.client import seal_token
+        self.assertEqual(vc_of_payload(seal_token({"o1": 3, "o2": 1})), {"o1": 3, "o2": 1})
 
     def state(self, sibs, visible):
         return {"keys": {"k": {"visible": visible, "siblings": sibs}}}

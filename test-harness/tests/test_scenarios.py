@@ -3,33 +3,35 @@ processes in network namespaces, through the published localhost ports."""
 import time
 import unittest
 
-from base import CAUSAL_WAIT_S, ClusterTest, Session, client, payload_json, request
+import json
+
+from base import CAUSAL_WAIT_S, ClusterTest, client, payload_json, request
 from harness.checker import vc_of_payload
-from harness.client import kv_path
+from harness.client import TOKEN_RE, kv_path, legacy_payload, make_token, token_body, token_parts
 
 
 class BasicOps(ClusterTest):
     NODES = 1
 
     def test_add_update_get_search_delete_on_one_node(self):
-        s, n = Session(), self.a("n1")
+        s, n = self.session(), self.a("n1")
         r = self.assertJson(s.put(n, "color", "red"), 200)
         self.assertIs(r.get("replaced"), False)
         self.assertEqual(r.msg, "Added successfully")
-        self.assertIsInstance(r.payload, dict)
+        self.assertPayload(r)
         r = self.assertJson(s.put(n, "color", "blue"), 201)
         self.assertIs(r.get("replaced"), True)
         self.assertEqual(r.msg, "Updated successfully")
         r = self.assertJson(s.get(n, "color"), 200)
         self.assertEqual((r.get("result"), r.get("value")), ("Success", "blue"))
-        self.assertIsInstance(r.payload, dict)
+        self.assertPayload(r)
         r = self.assertJson(s.search(n, "color"), 200)
         self.assertEqual((r.get("isExists"), r.get("result")), (True, "Success"))
         r = self.assertJson(s.delete(n, "color"), 200)
         self.assertEqual((r.get("result"), r.msg), ("Success", "Key deleted"))
         r = self.assertJson(s.get(n, "color"), 404)
         self.assertEqual((r.get("result"), r.msg), ("Error", "Key does not exist"))
-        self.assertIsInstance(r.payload, dict)
+        self.assertPayload(r)
         r = self.assertJson(s.delete(n, "color"), 404)
         self.assertEqual((r.get("result"), r.msg), ("Error", "Key does not exist"))
         r = self.assertJson(s.search(n, "color"), 200)
@@ -39,7 +41,7 @@ class BasicOps(ClusterTest):
         self.assertIs(r.get("replaced"), False)
 
     def test_missing_keys_and_query_string_params(self):
-        fresh, n = Session(), self.a("n1")
+        fresh, n = self.session(), self.a("n1")
         self.assertEqual(self.assertJson(fresh.get(n, "nope"), 404).msg, "Key does not exist")
         self.assertEqual(self.assertJson(fresh.delete(n, "nope"), 404).msg, "Key does not exist")
         self.assertIs(self.assertJson(fresh.search(n, "nope"), 200).get("isExists"), False)
@@ -50,17 +52,17 @@ class BasicOps(ClusterTest):
 
 class Replication(ClusterTest):
     def test_write_on_one_node_read_on_another(self):
-        s = Session()
+        s = self.session()
         self.assertJson(s.put(self.a("n1"), "x", "1"), 200)
         t0 = time.time()
         r = self.assertJson(s.get(self.a("n2"), "x"), 200)   # with the payload: waits, does not fail
         self.assertEqual(r.get("value"), "1")
         self.assertLess(time.time() - t0, CAUSAL_WAIT_S + 1.0)
-        self.eventually(lambda: self.assertEqual(Session().get(self.a("n3"), "x").get("value"), "1"))
+        self.eventually(lambda: self.assertEqual(self.session().get(self.a("n3"), "x").get("value"), "1"))
         self.assertJson(s.delete(self.a("n1"), "x"), 200)
         self.assertJson(s.get(self.a("n2"), "x"), 404)
         self.assertIs(self.assertJson(s.search(self.a("n3"), "x"), 200).get("isExists"), False)
-        self.eventually(lambda: self.assertEqual(Session().get(self.a("n3"), "x").status, 404))
+        self.eventually(lambda: self.assertEqual(self.session().get(self.a("n3"), "x").status, 404))
 
     def test_get_view(self):
         want = set(n.ip_port for n in self.c.nodes)
@@ -68,7 +70,7 @@ class Replication(ClusterTest):
             self.assertEqual(self.view_set(n.name), want)
 
     def test_kill_one_node_others_serve_everything_replicated(self):
-        s = Session()
+        s = self.session()
         for i in range(5):
             self.assertJson(s.put(self.a("n1"), "k%d" % i, "v%d" % i), 200)
         for i in range(5):  # replicated to n2 (the read waits for it)
@@ -86,7 +88,7 @@ class Replication(ClusterTest):
 class CausalChain(ClusterTest):
     def chain(self, partitioned):
         A, B = self.a("n1"), self.a("n2")
-        X, Y = Session(), Session()
+        X, Y = self.session(), self.session()
         if partitioned:
             self.c.partition([["n1"], ["n2", "n3"]])
             self.assertFalse(self.can_connect("n1", "n2"), "partition not in effect")
@@ -106,7 +108,7 @@ class CausalChain(ClusterTest):
             self.assertEqual(r.get("value"), "1", "causal violation: K=0 after reading L that depends on K=1")
         else:
             self.assertTrue(r.out_of_date, "expected 200 K=1 or 400 Payload out of date, got %r" % r)
-            self.assertIsInstance(r.payload, dict)
+            self.assertPayload(r)
         return X, r
 
     def test_causal_chain(self):
@@ -121,7 +123,7 @@ class CausalChain(ClusterTest):
 
 class Membership(ClusterTest):
     def test_add_node(self):
-        s = Session()
+        s = self.session()
         for i in range(3):
             self.assertJson(s.put(self.a("n%d" % (i + 1)), "old%d" % i, "o%d" % i), 200)
         new = self.c.add(join=False)   # started with VIEW = old members + itself
@@ -138,7 +140,7 @@ class Membership(ClusterTest):
         self.assertJson(s.put(self.a(new.name), "fromnew", "b"), 200)   # its writes reach the others
         for n in ("n1", "n2", "n3"):
             self.assertEqual(self.assertJson(s.get(self.a(n), "fromnew"), 200).get("value"), "b")
-        self.eventually(lambda: self.assertEqual(Session().get(self.a("n3"), "fromnew").get("value"), "b"))
+        self.eventually(lambda: self.assertEqual(self.session().get(self.a("n3"), "fromnew").get("value"), "b"))
         r = self.assertJson(client.put_view(self.a("n2"), new.ip_port), 404)
         self.assertEqual((r.get("result"), r.msg), ("Error", "%s is already in view" % new.ip_port))
         absent = "%s.99:8080" % self.c.subnet
@@ -146,7 +148,7 @@ class Membership(ClusterTest):
         self.assertEqual((r.get("result"), r.msg), ("Error", "%s is not in current view" % absent))
 
     def test_remove_node(self):
-        s = Session()
+        s = self.session()
         self.assertJson(s.put(self.a("n3"), "onN", "v"), 200)
         r = self.assertJson(client.delete_view(self.a("n1"), self.ipp("n3")), 200)
         self.assertEqual((r.get("result"), r.msg), ("Success", "Successfully removed %s from view" % self.ipp("n3")))
@@ -154,7 +156,7 @@ class Membership(ClusterTest):
         self.assertEqual(r.get("value"), "v")
         for n in ("n1", "n2"):
             self.assertEqual(self.view_set(n), {self.ipp("n1"), self.ipp("n2")})
-        t = Session()
+        t = self.session()
         self.assertJson(t.put(self.a("n1"), "later", "w"), 200)
         self.assertEqual(self.assertJson(t.get(self.a("n2"), "later"), 200).get("value"), "w")
         time.sleep(1.5)
@@ -165,40 +167,47 @@ class Membership(ClusterTest):
 
 class PayloadIntegrity(ClusterTest):
     def test_tampered_payload_is_refused_and_nothing_written(self):
-        s = Session()
+        s = self.session()
         self.assertJson(s.put(self.a("n1"), "a", "1"), 200)
         self.assertJson(s.put(self.a("n2"), "b", "2"), 200)
         vc = vc_of_payload(s.payload)
         self.assertTrue(vc and len(vc) >= 2, "cannot find a vector clock with 2 entries in %r" % s.payload)
-
-        def with_vc(newvc):
-            p = dict(s.payload)
-            for k, v in p.items():
-                if isinstance(v, dict) and v == vc:
-                    p[k] = newvc
-            if p == s.payload:
-                p = dict(newvc, **{k: v for k, v in s.payload.items() if not isinstance(v, int)})
-            return p
-
+        _, seal = token_parts(s.payload)
         first = sorted(vc)[0]
         removed = {k: v for k, v in vc.items() if k != first}
         changed = dict(vc, **{first: vc[first] + 5})
-        for bad in (with_vc(removed), with_vc(changed)):
-            r = self.assertJson(request("PUT", self.a("n3"), kv_path("t"), {"val": "x", "payload": payload_json(bad)}), 400)
+        # the clock edited under the seal it came with, and the old object form edited after sealing
+        bads = [make_token(token_body(removed), seal), make_token(token_body(changed), seal),
+                payload_json(dict(legacy_payload(vc), vc=removed)), payload_json(dict(legacy_payload(vc), vc=changed))]
+        for bad in bads:
+            r = self.assertJson(request("PUT", self.a("n3"), kv_path("t"), {"val": "x", "payload": bad}), 400)
             self.assertEqual(r.msg, "Payload is not valid")
-            r = self.assertJson(request("GET", self.a("n3"), kv_path("a"), {"payload": payload_json(bad)}), 400)
+            r = self.assertJson(request("GET", self.a("n3"), kv_path("a"), {"payload": bad}), 400)
             self.assertEqual(r.msg, "Payload is not valid")
         time.sleep(0.5)
         for n in ("n1", "n2", "n3"):
-            self.assertEqual(Session().get(self.a(n), "t").status, 404, "refused write must not be stored")
+            self.assertEqual(self.session().get(self.a(n), "t").status, 404, "refused write must not be stored")
         self.assertEqual(self.assertJson(s.get(self.a("n3"), "b"), 200).get("value"), "2")
+
+    def test_old_object_form_both_styles(self):
+        """A payload in the old object form: accepted as json.dumps(payload); sent raw, Python
+        requests turns the dict into payload=vc&payload=sig, refused with a hint, never read as empty."""
+        w = self.session()
+        self.assertJson(w.put(self.a("n1"), "o", "1"), 200)
+        old = legacy_payload(vc_of_payload(w.payload))
+        r = self.assertJson(request("GET", self.a("n2"), kv_path("o"), {"payload": json.dumps(old)}), 200)
+        self.assertEqual(r.get("value"), "1")
+        self.assertRegex(r.payload, TOKEN_RE, "answers hand out the token")
+        r = self.assertJson(request("GET", self.a("n2"), kv_path("o"), {"payload": old}), 400)
+        self.assertEqual(r.msg, "Payload is not valid")
+        self.assertIn("send the payload as one string", r.get("detail", ""))
 
 
 class ClusterToken(ClusterTest):
     TOKEN = "harness-s3cret"
 
     def test_token_guards_admin_and_internal_but_replication_works(self):
-        s = Session()
+        s = self.session()
         self.assertJson(s.put(self.a("n1"), "t", "1"), 200)
         self.assertEqual(self.assertJson(s.get(self.a("n3"), "t"), 200).get("value"), "1")
         r = request("GET", self.a("n1"), "/admin/state")
@@ -226,7 +235,7 @@ class BadInput(ClusterTest):
 
     def test_bad_input_gets_json_4xx_and_node_keeps_serving(self):
         n = self.a("n1")
-        s = Session()
+        s = self.session()
         self.assertJson(s.put(n, "keep", "safe"), 200)
 
         def bad(r, msg=None, statuses=range(400, 500)):
@@ -247,11 +256,28 @@ class BadInput(ClusterTest):
         bad(request("PUT", n, "/view", {}))
         bad(request("DELETE", n, "/view", {"ip_port": "1.2.3.4:notaport"}))
         ok = self.assertJson(request("PUT", n, kv_path("k" * 200), {"val": "v"}), 200)   # 200 chars is fine
-        self.assertIsInstance(ok.payload, dict)
+        self.assertPayload(ok)
         self.assertEqual(self.assertJson(s.get(n, "keep"), 200).get("value"), "safe")
         self.assertEqual(self.assertJson(s.get(self.a("n2"), "keep"), 200).get("value"), "safe")
         self.assertEqual(self.view_set("n1"), {self.ipp("n1"), self.ipp("n2")})
-        self.assertEqual(Session().get(n, "big").status, 404)
+        self.assertEqual(self.session().get(n, "big").status, 404)
+
+
+# The same course scenarios with the payload sent as handed out (data={'payload': payload}).
+class BasicOpsRaw(BasicOps):
+    STYLE = "raw"
+
+
+class ReplicationRaw(Replication):
+    STYLE = "raw"
+
+
+class CausalChainRaw(CausalChain):
+    STYLE = "raw"
+
+
+class MembershipRaw(Membership):
+    STYLE = "raw"
 
 
 if __name__ == "__main__":

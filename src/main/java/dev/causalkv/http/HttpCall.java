@@ -32,17 +32,24 @@ final class HttpCall {
   final HttpServerExchange exchange;
   final byte[] body;
   private final Map<String, String> params;
+  /** Names sent more than once where they count (in the body, else in the query string). */
+  private final java.util.Set<String> repeated = new java.util.HashSet<>();
   private final AtomicBoolean answered = new AtomicBoolean();
 
   HttpCall(HttpServerExchange exchange, byte[] body) {
     this.exchange = exchange;
     this.body = body;
-    this.params = parseParams(exchange, body);
+    this.params = parseParams(exchange, body, repeated);
   }
 
   /** The named parameter from the form body, else the query string; null when absent. */
   String param(String name) {
     return params.get(name);
+  }
+
+  /** Whether the named parameter came more than once (from where {@link #param} takes it). */
+  boolean repeated(String name) {
+    return repeated.contains(name);
   }
 
   String bodyText() {
@@ -78,10 +85,11 @@ final class HttpCall {
     return m;
   }
 
-  private static Map<String, String> parseParams(HttpServerExchange ex, byte[] body) {
+  private static Map<String, String> parseParams(HttpServerExchange ex, byte[] body, java.util.Set<String> repeated) {
     Map<String, String> out = new HashMap<>();
     for (Map.Entry<String, Deque<String>> e : ex.getQueryParameters().entrySet()) {
       if (!e.getValue().isEmpty()) out.put(e.getKey(), e.getValue().getFirst());
+      if (e.getValue().size() > 1) repeated.add(e.getKey());
     }
     String type = ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
     boolean json = type != null && type.toLowerCase().startsWith("application/json");
@@ -100,7 +108,12 @@ final class HttpCall {
         } catch (IllegalArgumentException bad) {
           throw new BadRequest(400, error("Malformed form body: bad percent-encoding"));
         }
-        if (seen.add(k)) out.put(k, v); // the body wins over the query string; its first value counts
+        if (seen.add(k)) {
+          out.put(k, v); // the body wins over the query string; its first value counts
+          repeated.remove(k);
+        } else {
+          repeated.add(k);
+        }
       }
     }
     return out;

@@ -3,6 +3,7 @@ package dev.causalkv.http;
 import dev.causalkv.driver.Clock;
 import dev.causalkv.driver.Metrics;
 import dev.causalkv.driver.NodeLoop;
+import dev.causalkv.driver.Readiness;
 import dev.causalkv.driver.Requests;
 import dev.causalkv.wire.PayloadCodec;
 import io.undertow.Undertow;
@@ -37,13 +38,14 @@ public final class HttpEdge implements AutoCloseable {
   /** Everything the edge needs from the rest of the node. */
   public record Deps(
       NodeLoop loop, Requests requests, PayloadCodec payloads, ExecutorService workers, Clock clock, Metrics metrics,
-      String clusterToken, boolean commitsBlock) {}
+      String clusterToken, boolean commitsBlock, Readiness readiness) {}
 
   private final Deps d;
   private final KeyValueApi kv;
   private final ViewApi view;
   private final InternalApi internal;
   private final AdminApi admin;
+  private final HealthApi health;
   private final Undertow server;
 
   public HttpEdge(Deps d, String bind, int port) {
@@ -52,6 +54,7 @@ public final class HttpEdge implements AutoCloseable {
     this.view = new ViewApi(d.loop(), d.requests());
     this.internal = new InternalApi(d.loop(), d.requests(), d.workers(), d.metrics());
     this.admin = new AdminApi(d.loop().core(), d.metrics());
+    this.health = new HealthApi(d.loop().core(), d.readiness());
     this.server = Undertow.builder()
         .addHttpListener(port, bind)
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
@@ -148,6 +151,10 @@ public final class HttpEdge implements AutoCloseable {
         case "DELETE" -> view.delete(call);
         default -> notAllowed(call, "GET, PUT, DELETE");
       }
+    } else if (path.equals("/health") || path.equals("/ready")) {
+      if (!method.equals("GET")) notAllowed(call, "GET");
+      else if (path.equals("/health")) health.health(call);
+      else health.ready(call);
     } else if (path.startsWith("/internal/")) {
       if (!authorised(call)) return;
       switch (path + " " + method) {

@@ -123,7 +123,7 @@ final class KeyValueApi {
         out.put("result", "Error");
         out.put("msg", "Payload is not valid");
         if (c.detail() != null) out.put("detail", c.detail());
-        out.put("payload", Map.of());
+        out.put("payload", payloads.encode(VectorClock.EMPTY));
         call.respond(400, out);
         return;
       }
@@ -133,14 +133,23 @@ final class KeyValueApi {
   }
 
   private VectorClock payload(HttpCall call) {
+    if (call.repeated("payload")) {
+      // What a Python dict sent as form data turns into (requests sends its keys: payload=vc&payload=sig).
+      throw invalidPayload("payload was sent more than once (payload=a&payload=b): send the payload as one string,"
+          + " exactly as it was handed out");
+    }
     try {
       return payloads.decode(call.param("payload"));
     } catch (PayloadCodec.InvalidPayload e) {
-      Map<String, Object> m = HttpCall.error("Payload is not valid");
-      m.put("detail", e.getMessage());
-      m.put("payload", Map.of());
-      throw new HttpCall.BadRequest(400, m);
+      throw invalidPayload(e.getMessage());
     }
+  }
+
+  private HttpCall.BadRequest invalidPayload(String detail) {
+    Map<String, Object> m = HttpCall.error("Payload is not valid");
+    m.put("detail", detail);
+    m.put("payload", payloads.encode(VectorClock.EMPTY));
+    return new HttpCall.BadRequest(400, m);
   }
 
   private void checkKey(String key, VectorClock p) {

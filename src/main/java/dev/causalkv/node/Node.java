@@ -4,6 +4,7 @@ import dev.causalkv.core.Store;
 import dev.causalkv.driver.Clock;
 import dev.causalkv.driver.Metrics;
 import dev.causalkv.driver.NodeLoop;
+import dev.causalkv.driver.Readiness;
 import dev.causalkv.driver.Requests;
 import dev.causalkv.http.HttpEdge;
 import dev.causalkv.protocol.Event;
@@ -51,6 +52,7 @@ public final class Node implements AutoCloseable {
   private final PeerTransport transport;
   private final HttpEdge edge;
   private final Metrics metrics = new Metrics();
+  private final Readiness readiness;
 
   private Node(Config config, Store store) {
     this.config = config;
@@ -68,8 +70,9 @@ public final class Node implements AutoCloseable {
     PayloadCodec payloads = new PayloadCodec(config.clusterToken());
     Clock clock = Clock.system(config.clockSkewMillis());
     boolean commitsBlock = "always".equals(config.sync()) && !config.inMemory();
+    this.readiness = new Readiness(core::notReady);
     this.edge = new HttpEdge(new HttpEdge.Deps(loop, requests, payloads, workers, clock, metrics, config.clusterToken(),
-        commitsBlock), config.bind(), config.port());
+        commitsBlock, readiness), config.bind(), config.port());
   }
 
   /** The node's effects in production: replies to HTTP exchanges, sends over OkHttp, ticks on a timer. */
@@ -152,6 +155,7 @@ public final class Node implements AutoCloseable {
 
   @Override
   public void close() {
+    readiness.drain(); // GET /ready answers 503 from here on
     // Parked reads get their definite answer (as at their deadline) before the server stops.
     loop.step(new Event.Shutdown());
     try {

@@ -68,6 +68,8 @@ final class Pullers {
   private final Map<Long, Peer> byPull = new HashMap<>();
   /** The pull holding the catch-up turn, 0 when free. */
   private long turn;
+  /** A complete pull from some peer has succeeded since start-up (sticky: for readiness). */
+  private boolean caughtUpOnce;
 
   Pullers(NodeCore core) {
     this.core = core;
@@ -79,9 +81,7 @@ final class Pullers {
 
   /** True once a complete pull from some peer has succeeded, or when there is no peer to pull from. */
   boolean caughtUp() {
-    if (peers.isEmpty()) return true;
-    for (Peer p : peers.values()) if (p.everCompleted) return true;
-    return false;
+    return caughtUpOnce || peers.isEmpty();
   }
 
   /** Per peer: reachable (last pull did not fail), and whether a complete pull from it ever succeeded. */
@@ -217,6 +217,7 @@ final class Pullers {
     p.failures = 0;
     p.failing = false;
     p.everCompleted |= p.kind != Kind.OWN;
+    caughtUpOnce |= p.kind != Kind.OWN;
     p.retryAtMillis = core.now();
     boolean wasComplete = p.kind != Kind.OWN;
     p.complete = !wasComplete && p.watch.needsComplete(marks, peerApplied, core.replica().meta().applied(), core.now());

@@ -7,6 +7,8 @@ import com.google.gson.JsonParser;
 import dev.causalkv.core.VectorClock;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,29 +16,35 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Encodes the client's causal payload as {@code {"vc": {...}, "sig": "..."}} and checks it back.
+ * Hands out the client's causal payload as an opaque, sealed, URL-safe token and checks payloads
+ * sent back.
  *
- * <p>The seal is an HMAC over the clock's canonical form, keyed by {@code CLUSTER_TOKEN} when set
- * (else by a fixed key, making it a plain digest). It exists because a payload with an entry
- * removed by hand is no longer causally closed, and writes made with it break the transitivity of
- * dominance that convergence relies on (DESIGN.md §4).
+ * <p>The token ({@link PayloadToken}) is the clock's canonical bytes and a 128-bit HMAC-SHA256 seal
+ * over exactly those bytes. A plain string arrives intact however a client sends it: as is, as a
+ * JSON string ({@code json.dumps(token)}), or as a Python {@code requests} form value (a dict there
+ * would be sent as its keys, {@code payload=vc&payload=sig}). The seal exists because a payload with
+ * an entry removed by hand is no longer causally closed, and writes made with it break the
+ * transitivity of dominance that convergence relies on (DESIGN.md §4).
+ *
+ * <p>Also accepted, so that payloads handed out before the token keep working: the object form
+ * {@code {"vc": {...}, "sig": "<hex>"}} with its old seal, and a JSON string holding it.
  */
 public final class PayloadCodec {
 
   /** A payload that cannot be accepted; the message is for the client. */
   public static final class InvalidPayload extends RuntimeException {
     public InvalidPayload(String detail) {
-      super(detail);
+      super(detail, null, false, false);
     }
   }
 
   private static final String DEFAULT_KEY = "causalkv/payload/v1";
+  static final int SEAL_BYTES = 16;
 
   private final ThreadLocal<Mac> mac;
 
   public PayloadCodec(String clusterToken) {
-    byte[] key = (clusterToken == null || clusterToken.isEmpty() ? DEFAULT_KEY : clusterToken)
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] key = sealKey(clusterToken);
     this.mac = ThreadLocal.withInitial(() -> {
       try {
         Mac m = Mac.getInstance("HmacSHA256");
@@ -48,40 +56,70 @@ public final class PayloadCodec {
     });
   }
 
-  /** The JSON object handed to clients. */
-  public Map<String, Object> encode(VectorClock vc) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("vc", Json.vcMap(vc));
-    out.put("sig", seal(vc));
-    return out;
+  /**
+   * The one place the seal key is chosen: {@code CLUSTER_TOKEN} when set, else a fixed key (the seal
+   * is then a plain digest: it catches edits, not forgeries by someone who has read this file).
+   */
+  private static byte[] sealKey(String clusterToken) {
+    return (clusterToken == null || clusterToken.isEmpty() ? DEFAULT_KEY : clusterToken).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The token handed to clients. */
+  public String encode(VectorClock vc) {
+    byte[] body = PayloadToken.body(vc);
+    return PayloadToken.text(body, seal(body));
   }
 
   /**
-   * Decodes a payload parameter: absent, blank or {@code {}} mean no history; a JSON string
-   * holding the object is accepted too. Anything else, or a broken seal, is refused.
+   * Decodes a payload parameter. Absent, blank, {@code ""}, {@code null} and {@code {}} mean no
+   * history; a token is accepted raw or as a JSON string; the old object form as an object or as a
+   * JSON string holding it. Anything else, or a broken seal, is refused.
    */
   public VectorClock decode(String text) {
-    if (text == null || text.isBlank()) return VectorClock.EMPTY;
-    JsonElement e = parse(text);
+    if (text == null) return VectorClock.EMPTY;
+    String t = text.strip();
+    if (t.isEmpty()) return VectorClock.EMPTY;
+    if (t.length() > PayloadToken.MAX_CHARS + 2) {
+      throw new InvalidPayload("payload is longer than " + PayloadToken.MAX_CHARS + " characters");
+    }
+    if (PayloadToken.looksLikeToken(t) && !t.equals("null")) return decodeToken(t);
+    JsonElement e = parse(t);
     if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
-      String inner = e.getAsString();
-      if (inner.isBlank()) return VectorClock.EMPTY;
+      String inner = e.getAsString().strip();
+      if (inner.isEmpty()) return VectorClock.EMPTY;
+      if (PayloadToken.looksLikeToken(inner) && !inner.equals("null")) return decodeToken(inner);
       e = parse(inner);
     }
     if (e.isJsonNull()) return VectorClock.EMPTY;
-    if (!e.isJsonObject()) throw new InvalidPayload("payload must be a JSON object");
-    JsonObject o = e.getAsJsonObject();
+    if (!e.isJsonObject()) throw new InvalidPayload("payload must be the token this store handed out");
+    return decodeObject(e.getAsJsonObject());
+  }
+
+  private VectorClock decodeToken(String text) {
+    PayloadToken.Parts p = PayloadToken.split(text);
+    // The seal is checked before the body is parsed: nothing a client made up is interpreted.
+    if (!MessageDigest.isEqual(seal(p.body()), p.seal())) throw new InvalidPayload("payload integrity check failed");
+    return PayloadToken.parse(p.body());
+  }
+
+  /** The old object form, {@code {"vc": {...}, "sig": "<hex>"}}. */
+  private VectorClock decodeObject(JsonObject o) {
     if (o.size() == 0) return VectorClock.EMPTY;
     if (!o.has("vc")) throw new InvalidPayload("payload has no vc");
+    JsonElement vcJson = o.get("vc");
+    if (vcJson.isJsonObject() && vcJson.getAsJsonObject().size() > PayloadToken.MAX_ENTRIES) {
+      throw new InvalidPayload("payload has more than " + PayloadToken.MAX_ENTRIES + " entries");
+    }
     VectorClock vc;
     try {
-      vc = Json.decodeVc(o.get("vc"));
+      vc = Json.decodeVc(vcJson);
     } catch (Json.DecodeException ex) {
       throw new InvalidPayload(ex.getMessage());
     }
     if (vc.isEmpty()) return vc;
     JsonElement sig = o.get("sig");
-    if (sig == null || !sig.isJsonPrimitive() || !sig.getAsString().equals(seal(vc))) {
+    if (sig == null || !sig.isJsonPrimitive() || !sig.getAsJsonPrimitive().isString()
+        || !MessageDigest.isEqual(legacySeal(vc).getBytes(StandardCharsets.UTF_8), sig.getAsString().getBytes(StandardCharsets.UTF_8))) {
       throw new InvalidPayload("payload integrity check failed");
     }
     return vc;
@@ -91,18 +129,33 @@ public final class PayloadCodec {
     try {
       return JsonParser.parseString(text);
     } catch (JsonParseException | IllegalStateException e) {
-      throw new InvalidPayload("payload is not JSON");
+      throw new InvalidPayload("payload is neither a token nor JSON");
     }
   }
 
-  /** The seal of a clock: 128 bits of HMAC-SHA256 over its sorted entries, in hex. */
-  public String seal(VectorClock vc) {
+  /** 128 bits of HMAC-SHA256 over exactly {@code body}. */
+  private byte[] seal(byte[] body) {
+    return Arrays.copyOf(mac.get().doFinal(body), SEAL_BYTES);
+  }
+
+  /**
+   * The old object form of a payload, as nodes handed it out before the token; still accepted.
+   * Public for tests and for anyone converting stored payloads.
+   */
+  public Map<String, Object> legacyObject(VectorClock vc) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("vc", Json.vcMap(vc));
+    out.put("sig", legacySeal(vc));
+    return out;
+  }
+
+  /** The old seal: 128 bits of HMAC-SHA256 over the clock's sorted entries as text, in hex. */
+  private String legacySeal(VectorClock vc) {
     StringBuilder canonical = new StringBuilder();
     for (Map.Entry<String, Long> e : vc.asMap().entrySet()) {
       canonical.append(e.getKey()).append('\u0000').append(e.getValue()).append('\n');
     }
-    Mac m = mac.get();
-    byte[] h = m.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8));
-    return HexFormat.of().formatHex(h, 0, 16);
+    byte[] h = mac.get().doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(h, 0, SEAL_BYTES);
   }
 }

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import dev.causalkv.core.VectorClock;
+import dev.causalkv.wire.Json;
+import dev.causalkv.wire.PayloadCodec;
 import dev.causalkv.cluster.Client.Reply;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +21,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class BadInputTest {
 
+  static final PayloadCodec CODEC = new PayloadCodec(null);
   static TestCluster cluster;
   static String a;
 
@@ -49,7 +54,7 @@ class BadInputTest {
 
   @Test
   void malformedPayloadsAreRefused() {
-    for (String bad : List.of("not json", "[1,2]", "42", "{\"vc\":{\"x#1\":-3},\"sig\":\"00\"}",
+    for (String bad : List.of("not json", "[1,2]", "42", "AQA.AAAAAAAAAAAAAAAAAAAAAA", "\"not a token\"", "{\"vc\":{\"x#1\":-3},\"sig\":\"00\"}",
         "{\"vc\":\"nope\"}", "{\"vc\":{\"x#1\":1.5},\"sig\":\"00\"}", "{\"other\":1}")) {
       assertError(Client.send("GET", a, "/keyValue-store/keep", "payload", bad), 400, "Payload is not valid");
       assertError(Client.send("PUT", a, "/keyValue-store/newkey", "val", "v", "payload", bad), 400, "Payload is not valid");
@@ -62,33 +67,78 @@ class BadInputTest {
     Client x = new Client();
     x.put(a, "t1", "one");
     x.put(a, "t2", "two");
-    JsonObject p = JsonParser.parseString(x.payload).getAsJsonObject();
-    JsonObject vc = p.getAsJsonObject("vc");
-    String origin = vc.keySet().iterator().next();
+    String token = x.payload;
+    assertTrue(token.matches("[A-Za-z0-9_.-]+"), "an opaque URL-safe token: " + token);
+    VectorClock vc = CODEC.decode(token);
+    String origin = vc.asMap().keySet().iterator().next();
 
+    // a token with any character changed is refused
+    for (int i = 0; i < token.length(); i += 3) {
+      if (token.charAt(i) == '.') continue;
+      String t = token.substring(0, i) + (token.charAt(i) == 'A' ? 'B' : 'A') + token.substring(i + 1);
+      assertError(Client.send("PUT", a, "/keyValue-store/t3", "val", "x", "payload", t), 400, "Payload is not valid");
+    }
+    // the old object form: an edited clock, a removed entry or a missing seal are refused
+    JsonObject p = JsonParser.parseString(Json.toJson(CODEC.legacyObject(vc))).getAsJsonObject();
     JsonObject changed = p.deepCopy();
-    changed.getAsJsonObject("vc").addProperty(origin, vc.get(origin).getAsLong() - 1);
+    changed.getAsJsonObject("vc").addProperty(origin, vc.get(origin) - 1);
     assertError(Client.send("PUT", a, "/keyValue-store/t3", "val", "x", "payload", changed.toString()), 400,
         "Payload is not valid");
-
     JsonObject removed = p.deepCopy();
     removed.getAsJsonObject("vc").remove(origin);
     removed.getAsJsonObject("vc").addProperty("someone#else", 1);
     assertError(Client.send("PUT", a, "/keyValue-store/t3", "val", "x", "payload", removed.toString()), 400,
         "Payload is not valid");
-
     JsonObject unsigned = p.deepCopy();
     unsigned.remove("sig");
     assertError(Client.send("GET", a, "/keyValue-store/t1", "payload", unsigned.toString()), 400, "Payload is not valid");
     assertEquals(404, new Client().get(a, "t3").status(), "nothing was written");
 
-    // the untouched payload, also sent as a JSON string holding the object, is accepted
-    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", x.payload).status());
-    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload",
-        new com.google.gson.JsonPrimitive(x.payload).toString()).status());
+    // accepted: the token raw, as a JSON string (json.dumps), in the query string, and the untouched
+    // old object form, also as a JSON string holding it
+    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", token).status());
+    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", new JsonPrimitive(token).toString()).status());
+    assertEquals(200, Client.rawPath("GET", a, "/keyValue-store/t1?payload=" + token, "").status());
+    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", p.toString()).status());
+    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", new JsonPrimitive(p.toString()).toString()).status());
     // empty payloads mean no history
-    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", "{}").status());
-    assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", "").status());
+    for (String empty : List.of("{}", "", "\"\"", "null")) {
+      assertEquals(200, Client.send("GET", a, "/keyValue-store/t1", "payload", empty).status(), empty);
+    }
+  }
+
+  /**
+   * Python requests sends a dict form value as its keys ({@code data={'payload': {'vc':..,'sig':..}}}
+   * becomes {@code payload=vc&payload=sig}): refused with a message that says what to do, never
+   * read as no history.
+   */
+  @Test
+  void aRepeatedPayloadIsRefusedWithAHint() {
+    Client x = new Client();
+    x.put(a, "r1", "one");
+    Reply r = Client.rawPath("PUT", a, "/keyValue-store/r2", "val=x&payload=vc&payload=sig");
+    assertError(r, 400, "Payload is not valid");
+    assertTrue(r.json().get("detail").getAsString().contains("send the payload as one string"), r.raw());
+    r = Client.rawPath("GET", a, "/keyValue-store/r1", "payload=" + x.payload + "&payload=" + x.payload);
+    assertError(r, 400, "Payload is not valid");
+    r = Client.rawPath("GET", a, "/keyValue-store/r1?payload=vc&payload=sig", "");
+    assertError(r, 400, "Payload is not valid");
+    assertEquals(404, new Client().get(a, "r2").status(), "nothing was written");
+    // one payload in the body and another in the query string: the body's counts, as for every parameter
+    r = Client.rawPath("GET", a, "/keyValue-store/r1?payload=junk", "payload=" + x.payload);
+    assertEquals(200, r.status(), r.raw());
+  }
+
+  @Test
+  void oversizedPayloadsAreRefusedClearly() {
+    java.util.TreeMap<String, Long> m = new java.util.TreeMap<>();
+    for (int i = 0; i < 1001; i++) m.put("10.0.0.9:8080#o" + i, 1L);
+    Reply r = Client.send("GET", a, "/keyValue-store/keep", "payload", CODEC.encode(VectorClock.of(m)));
+    assertError(r, 400, "Payload is not valid");
+    assertTrue(r.json().get("detail").getAsString().contains("more than 1000 entries"), r.raw());
+    r = Client.send("GET", a, "/keyValue-store/keep", "payload", "A".repeat(300_000));
+    assertError(r, 400, "Payload is not valid");
+    assertTrue(r.json().get("detail").getAsString().contains("longer than"), r.raw());
   }
 
   @Test

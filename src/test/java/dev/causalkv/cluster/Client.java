@@ -22,8 +22,11 @@ final class Client {
       return json.has("msg") ? json.get("msg").getAsString() : null;
     }
 
+    /** The payload as handed out: the token's text (a JSON string's content), else the JSON text. */
     String payload() {
-      return json.has("payload") ? json.get("payload").toString() : null;
+      if (!json.has("payload")) return null;
+      JsonElement p = json.get("payload");
+      return p.isJsonPrimitive() ? p.getAsString() : p.toString();
     }
   }
 
@@ -50,7 +53,8 @@ final class Client {
 
   private Reply remember(Reply r) {
     String p = r.payload();
-    if (p != null && r.json.get("payload").isJsonObject() && r.json.getAsJsonObject("payload").size() > 0) payload = p;
+    // a refused payload is answered with the empty one: keeping it would forget this session's history
+    if (p != null && !p.isEmpty() && !"Payload is not valid".equals(r.msg())) payload = p;
     return r;
   }
 

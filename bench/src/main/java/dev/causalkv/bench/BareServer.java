@@ -16,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * limit of our HTTP stack on this machine. The payload is echoed back untouched.
  */
 final class BareServer {
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]*");
+
   private final ConcurrentHashMap<String, String> map = new ConcurrentHashMap<>();
   /** When set, every request is answered on this pool instead of the I/O thread (as the node does). */
   private final java.util.concurrent.ExecutorService pool;
@@ -76,7 +78,8 @@ final class BareServer {
         else if (k.equals("payload") && payload == null) payload = URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
       }
     }
-    if (payload == null || !payload.startsWith("{")) payload = "{}";
+    // echoed as the store hands it out: a token string (URL-safe, so it needs no JSON escaping)
+    payload = payload == null || !TOKEN.matcher(payload).matches() ? "\"\"" : "\"" + payload + "\"";
     ex.getResponseHeaders().put(CT, "application/json");
     if (path.startsWith(SEARCH) && m.equals(Methods.GET)) {
       boolean exists = map.containsKey(path.substring(SEARCH.length()));

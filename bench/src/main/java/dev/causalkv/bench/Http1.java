@@ -153,7 +153,7 @@ final class Http1 {
       return new String(bodyBuf, bodyStart, bodyEnd - bodyStart, StandardCharsets.UTF_8);
     }
 
-    /** The JSON text of the top-level "payload" object of the body, or null. */
+    /** The "payload" of the body: a token string's content, or an object's JSON text; null if absent. */
     String payload() {
       return jsonObjectField(bodyBuf, bodyStart, bodyEnd, PAYLOAD_KEY);
     }
@@ -161,13 +161,22 @@ final class Http1 {
 
   static final byte[] PAYLOAD_KEY = "\"payload\"".getBytes(StandardCharsets.US_ASCII);
 
-  /** Finds "key" : { ... } in a JSON byte range and returns the object text. */
+  /**
+   * Finds "key" : ... in a JSON byte range and returns a string value's content (the payload token:
+   * URL-safe, never escaped) or an object's text.
+   */
   static String jsonObjectField(byte[] b, int from, int to, byte[] key) {
     outer:
     for (int i = from; i + key.length <= to; i++) {
       for (int k = 0; k < key.length; k++) if (b[i + k] != key[k]) continue outer;
       int p = i + key.length;
       while (p < to && (b[p] == ' ' || b[p] == ':' || b[p] == '\t' || b[p] == '\n' || b[p] == '\r')) p++;
+      if (p < to && b[p] == '"') {
+        for (int q = p + 1; q < to; q++) {
+          if (b[q] == '"') return new String(b, p + 1, q - p - 1, StandardCharsets.UTF_8);
+        }
+        return null;
+      }
       if (p >= to || b[p] != '{') return null;
       int depth = 0;
       boolean inStr = false;

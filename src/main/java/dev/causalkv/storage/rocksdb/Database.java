@@ -35,10 +35,6 @@ import org.rocksdb.WriteOptions;
  */
 final class Database {
 
-  static {
-    RocksDB.loadLibrary();
-  }
-
   final Path dir;
   final RocksDB db;
   final ColumnFamilyHandle keys;
