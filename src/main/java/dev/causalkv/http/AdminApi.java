@@ -7,12 +7,21 @@ import dev.causalkv.core.Version;
 import dev.causalkv.driver.Metrics;
 import dev.causalkv.protocol.NodeCore;
 import dev.causalkv.wire.Json;
-import java.util.ArrayList;
+import com.google.gson.stream.JsonWriter;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
-/** {@code GET /admin/state} (every key's siblings, for checkers) and {@code GET /admin/stats} (counters). */
+/**
+ * {@code GET /admin/state} (every key's siblings, for checkers) and {@code GET /admin/stats}
+ * (counters). Who may call them is decided in HttpEdge: the token, or loopback, members and
+ * {@code ADMIN_FROM} without one.
+ */
 final class AdminApi {
 
   private final NodeCore core;
@@ -35,33 +44,55 @@ final class AdminApi {
     return out;
   }
 
+  /**
+   * Every key's siblings, streamed as the store scan goes: JSON written a key at a time to the
+   * socket (on a worker thread), so the heap holds one key's siblings, not the whole store.
+   */
   void state(HttpCall call) {
-    Map<String, Object> out = header();
-    Map<String, Object> keys = new LinkedHashMap<>();
-    try (Store.Scan scan = core.scan()) {
+    if (!call.claim()) return;
+    HttpServerExchange ex = call.exchange;
+    ex.startBlocking();
+    ex.setStatusCode(200);
+    ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+    try (Store.Scan scan = core.scan();
+        JsonWriter w = new JsonWriter(new BufferedWriter(new OutputStreamWriter(ex.getOutputStream(), StandardCharsets.UTF_8), 64 * 1024))) {
+      w.setHtmlSafe(false);
+      w.setSerializeNulls(true);
+      w.beginObject();
+      for (Map.Entry<String, Object> e : header().entrySet()) {
+        w.name(e.getKey());
+        Json.GSON.toJson(Json.GSON.toJsonTree(e.getValue()), w);
+      }
+      w.name("keys").beginObject();
       while (scan.hasNext()) {
         Siblings s = scan.next();
         Version visible = s.visible();
         if (visible == null) continue;
-        List<Object> sib = new ArrayList<>();
+        w.name(visible.key()).beginObject();
+        w.name("visible").value(visible.value());
+        w.name("siblings").beginArray();
         for (Version v : s.versions()) {
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("origin", v.dot().origin());
-          m.put("seq", v.dot().seq());
-          m.put("ts", v.ts());
-          m.put("tombstone", v.isTombstone());
-          m.put("value", v.value());
-          m.put("vc", Json.vcMap(v.vc()));
-          sib.add(m);
+          w.beginObject();
+          w.name("origin").value(v.dot().origin());
+          w.name("seq").value(v.dot().seq());
+          w.name("ts").value(v.ts());
+          w.name("tombstone").value(v.isTombstone());
+          w.name("value").value(v.value());
+          w.name("vc").beginObject();
+          for (Map.Entry<String, Long> c : v.vc().asMap().entrySet()) w.name(c.getKey()).value(c.getValue());
+          w.endObject();
+          w.endObject();
         }
-        Map<String, Object> k = new LinkedHashMap<>();
-        k.put("visible", visible.value());
-        k.put("siblings", sib);
-        keys.put(visible.key(), k);
+        w.endArray();
+        w.endObject();
       }
+      w.endObject();
+      w.endObject();
+    } catch (IOException | RuntimeException e) {
+      // the status is already out: all a broken-off answer can do is end (its JSON is then incomplete)
+      metrics.inc("admin.state_failed");
+      ex.endExchange();
     }
-    out.put("keys", keys);
-    call.respond(200, out);
   }
 
   void stats(HttpCall call) {

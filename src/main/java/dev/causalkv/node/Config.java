@@ -1,5 +1,6 @@
 package dev.causalkv.node;
 
+import dev.causalkv.security.AddressRange;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,7 +19,8 @@ public record Config(
     long clockSkewMillis,
     long pullHoldMillis,
     int workerThreads,
-    String sync) {
+    String sync,
+    List<AddressRange> adminFrom) {
 
   /** A configuration that cannot run; its message is the one line printed before exiting with code 2. */
   public static final class ConfigException extends RuntimeException {
@@ -50,6 +52,15 @@ public record Config(
     }
     String token = env.get("CLUSTER_TOKEN");
     if (token != null && token.isEmpty()) token = null;
+    List<AddressRange> adminFrom = new ArrayList<>();
+    for (String r : env.getOrDefault("ADMIN_FROM", "").split(",")) {
+      if (r.isBlank()) continue;
+      try {
+        adminFrom.add(AddressRange.parse(r));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("ADMIN_FROM: " + e.getMessage() + " (expected addresses or CIDR ranges, comma-separated)");
+      }
+    }
     return new Config(
         id,
         new ArrayList<>(members),
@@ -61,7 +72,8 @@ public record Config(
         number(env, "CLOCK_SKEW_MS", 0, -86_400_000L * 365, 86_400_000L * 365),
         number(env, "PULL_HOLD_MS", 5_000, 1, 60_000),
         (int) number(env, "WORKER_THREADS", 16, 1, 1024),
-        sync);
+        sync,
+        List.copyOf(adminFrom));
   }
 
   public boolean inMemory() {

@@ -14,7 +14,13 @@ import dev.causalkv.protocol.Send;
 import dev.causalkv.storage.InMemoryStore;
 import dev.causalkv.storage.rocksdb.RocksDbStore;
 import dev.causalkv.transport.PeerTransport;
+import dev.causalkv.security.HostResolver;
+import dev.causalkv.security.Keyring;
+import dev.causalkv.security.PeerGate;
+import dev.causalkv.security.PeerNonces;
 import dev.causalkv.wire.PayloadCodec;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -53,6 +59,8 @@ public final class Node implements AutoCloseable {
   private final HttpEdge edge;
   private final Metrics metrics = new Metrics();
   private final Readiness readiness;
+  private final Keyring keyring;
+  private final PayloadCodec payloads;
 
   private Node(Config config, Store store) {
     this.config = config;
@@ -64,15 +72,40 @@ public final class Node implements AutoCloseable {
         config.pullHoldMillis(), VIEW_ACK_MILLIS, MAX_PARKED, GC_PERIOD_MILLIS, GC_STEP_KEYS, new SecureRandom().nextLong(),
         java.util.Set.of());
     this.core = NodeCore.open(store, cc, Node::freshIncarnation, metrics::add);
-    this.transport = new PeerTransport(config.clusterToken(), config.pullHoldMillis(), metrics);
+    this.keyring = keyring(config);
+    PeerNonces nonces = PeerNonces.system();
+    this.transport = new PeerTransport(config.clusterToken(), config.pullHoldMillis(), metrics,
+        new PeerTransport.Trust(config.nodeId(), nonces, keyring, () -> core.meta().view().maxCounter(), sourceAddress(config)));
     this.loop = new NodeLoop(core, store, new Effects(), Node::monotonicMillis);
     transport.attach(loop::step);
-    PayloadCodec payloads = new PayloadCodec(config.clusterToken());
+    this.payloads = new PayloadCodec(keyring, config.clusterToken());
+    PeerGate gate = new PeerGate(HostResolver.system(), transport::confirm, workers, config.adminFrom());
     Clock clock = Clock.system(config.clockSkewMillis());
     boolean commitsBlock = "always".equals(config.sync()) && !config.inMemory();
     this.readiness = new Readiness(core::notReady);
     this.edge = new HttpEdge(new HttpEdge.Deps(loop, requests, payloads, workers, clock, metrics, config.clusterToken(),
-        commitsBlock, readiness), config.bind(), config.port());
+        commitsBlock, readiness, new HttpEdge.Trust(gate, nonces, timer, config.causalWaitMillis())), config.bind(), config.port());
+  }
+
+  /**
+   * The payload seal keys (docs/threat-model.md): derived from {@code CLUSTER_TOKEN} when set;
+   * else this node's own random key, kept owner-only in its data directory with the keys learnt
+   * from members (a fresh key per process with {@code DATA_DIR=:memory:}).
+   */
+  static Keyring keyring(Config config) {
+    if (config.clusterToken() != null) return Keyring.shared(config.clusterToken());
+    if (config.inMemory()) return Keyring.inMemory(config.nodeId());
+    return Keyring.open(Path.of(config.dataDir()), config.nodeId());
+  }
+
+  /** Where peer calls leave from: {@code BIND} when it names one address (peers then see the address they check), else the system's choice. */
+  static InetAddress sourceAddress(Config config) {
+    try {
+      InetAddress a = InetAddress.getByName(config.bind());
+      return a.isAnyLocalAddress() ? null : a;
+    } catch (UnknownHostException e) {
+      return null;
+    }
   }
 
   /** The node's effects in production: replies to HTTP exchanges, sends over OkHttp, ticks on a timer. */
@@ -147,6 +180,11 @@ public final class Node implements AutoCloseable {
 
   public PeerTransport transport() {
     return transport;
+  }
+
+  /** The payload codec this node seals and checks with (tests make tokens it accepts through it). */
+  public PayloadCodec payloads() {
+    return payloads;
   }
 
   public Config config() {

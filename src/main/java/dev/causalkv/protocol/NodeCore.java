@@ -167,7 +167,8 @@ public final class NodeCore {
       pullers.onBegan(e.pullId(), e.marks());
     } else if (event instanceof Event.AnswerVersions e) {
       if (isFailed()) return;
-      replica.merge(e.versions()); // merging any part of any answer is safe
+      // merging any part of any answer is safe; versions forging this node's own origin are refused
+      count("pull.versions_refused", replica.merge(e.versions()));
       count("pull.versions_received", e.versions().size());
       pullers.onVersions(e.pullId(), e.versions());
       viewChanges.onDrainVersions(e.pullId(), e.versions().size());

@@ -1,14 +1,17 @@
 package dev.causalkv.transport;
 
 import dev.causalkv.core.Version;
+import dev.causalkv.core.ViewState;
 import dev.causalkv.driver.Metrics;
 import dev.causalkv.protocol.Event;
+import dev.causalkv.security.Keyring;
 import dev.causalkv.wire.Json;
 import dev.causalkv.wire.PullStreamCodec;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.Response;
@@ -31,12 +34,27 @@ final class PullCall implements Callback {
   private final Consumer<Event> events;
   private final Metrics metrics;
   private final Runnable onDone;
+  private final Keyring keyring;
+  private final LongSupplier viewMaxCounter;
 
-  PullCall(long pullId, Consumer<Event> events, Metrics metrics, Runnable onDone) {
+  PullCall(long pullId, Consumer<Event> events, Metrics metrics, Runnable onDone, Keyring keyring, LongSupplier viewMaxCounter) {
     this.pullId = pullId;
     this.events = events;
     this.metrics = metrics;
     this.onDone = onDone;
+    this.keyring = keyring;
+    this.viewMaxCounter = viewMaxCounter;
+  }
+
+  /**
+   * Whether a view from the peer may reach the core: a view whose counters are far ahead of this
+   * node's (docs/threat-model.md) makes the whole answer count as failed, merged nowhere.
+   */
+  private boolean plausible(ViewState v) {
+    String why = ViewState.implausible(v, viewMaxCounter.getAsLong());
+    if (why == null) return true;
+    metrics.inc("pull.view_refused");
+    return false;
   }
 
   @Override
@@ -64,7 +82,9 @@ final class PullCall implements Callback {
     if (body == null) return new Event.PullFailed(pullId);
     if (resp.code() == 403) {
       var o = Json.object(body.string());
-      return o.has("view") ? new Event.PullRefused(pullId, Json.decodeView(o.get("view"))) : new Event.PullFailed(pullId);
+      if (!o.has("view")) return new Event.PullFailed(pullId);
+      ViewState v = Json.peerView(o.get("view"));
+      return plausible(v) ? new Event.PullRefused(pullId, v) : new Event.PullFailed(pullId);
     }
     if (resp.code() != 200) return new Event.PullFailed(pullId);
     BufferedSource src = body.source();
@@ -84,6 +104,9 @@ final class PullCall implements Callback {
           chunkChars = 0;
         }
       } else if (l instanceof PullStreamCodec.Head h) {
+        if (!plausible(h.view())) return new Event.PullFailed(pullId);
+        // the peer served this pull, so it takes this node for a member: its keys are ours to verify with
+        if (keyring != null && !h.keys().isEmpty() && keyring.learn(h.keys()) > 0) metrics.inc("keyring.learnt");
         events.accept(new Event.AnswerBegan(pullId, h.view(), h.marks()));
       } else if (l instanceof PullStreamCodec.End e) {
         if (!chunk.isEmpty()) events.accept(new Event.AnswerVersions(pullId, chunk));
