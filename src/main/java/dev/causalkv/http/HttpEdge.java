@@ -76,8 +76,9 @@ public final class HttpEdge implements AutoCloseable {
         .addHttpListener(port, bind)
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
         .setWorkerThreads(4) // Undertow's own pool is unused: work runs on d.workers()
-        // no MAX_ENTITY_SIZE: Undertow would answer an oversized body with an empty 400 before
-        // any handler runs; the limit is enforced in receive(), which answers a JSON 413
+        // Undertow's own limit (2 MB by default) answers an oversized body with an empty 400
+        // before any handler runs: off; the limit is enforced in receive(), which answers a JSON 413
+        .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, -1L)
         .setServerOption(UndertowOptions.DECODE_SLASH, true)
         .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
         .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, true)
