@@ -379,6 +379,9 @@ class Cluster:
             env["CAUSAL_WAIT_MS"] = str(self.s["causal_wait_ms"])
         if self.token:
             env["CLUSTER_TOKEN"] = self.token
+        # the harness reads /admin/state from the host side of the bridge (through the forwarder):
+        # without a token, admin answers only loopback, members and ADMIN_FROM
+        env["ADMIN_FROM"] = "%s.1" % self.subnet
         env.update(self.s.get("extra_env") or {})
         env.update(extra_env or {})
         logf = open(node.log, "ab")
