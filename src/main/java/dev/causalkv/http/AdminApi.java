@@ -6,6 +6,7 @@ import dev.causalkv.core.Store;
 import dev.causalkv.core.Version;
 import dev.causalkv.driver.Metrics;
 import dev.causalkv.protocol.NodeCore;
+import dev.causalkv.security.Keyring;
 import dev.causalkv.wire.Json;
 import com.google.gson.stream.JsonWriter;
 import io.undertow.server.HttpServerExchange;
@@ -26,10 +27,12 @@ final class AdminApi {
 
   private final NodeCore core;
   private final Metrics metrics;
+  private final Keyring keyring;
 
-  AdminApi(NodeCore core, Metrics metrics) {
+  AdminApi(NodeCore core, Metrics metrics, Keyring keyring) {
     this.core = core;
     this.metrics = metrics;
+    this.keyring = keyring;
   }
 
   /** Who this node is and how far it has got: the head of both answers. */
@@ -95,6 +98,24 @@ final class AdminApi {
     }
   }
 
+  /**
+   * How many payload seal keys this node knows, and the members whose key it has not learnt yet
+   * (it has pulled neither from them nor from a member that had): payloads they sealed wait here,
+   * then answer "Payload out of date". Never the keys themselves.
+   */
+  private Map<String, Object> sealKeys() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("shared", keyring.isShared());
+    m.put("known", keyring.size());
+    java.util.List<String> missing = new java.util.ArrayList<>();
+    if (!keyring.isShared()) {
+      java.util.Set<String> have = keyring.nodes();
+      for (String member : core.members()) if (!member.equals(core.nodeId()) && !have.contains(member)) missing.add(member);
+    }
+    m.put("missing", missing);
+    return m;
+  }
+
   void stats(HttpCall call) {
     Map<String, Object> out = header();
     out.put("keys", core.keyCount());
@@ -102,6 +123,7 @@ final class AdminApi {
     String notReady = core.notReady();
     out.put("ready", notReady == null);
     if (notReady != null) out.put("notReady", notReady);
+    out.put("sealKeys", sealKeys());
     out.put("counters", metrics.snapshot());
     call.respond(200, out);
   }

@@ -76,7 +76,10 @@ final class InternalApi {
     // a call-back only to a node some view lists: this one's, or the puller's (a change this node missed)
     boolean listed = loop.core().meta().view().entries().containsKey(req.from()) || req.view().entries().containsKey(req.from());
     asPeer(call, req.from(), listed, () -> {
-      long id = requests.register(r -> answerPull(call, r));
+      // keys go with complete answers (every puller's first pull from a peer is one), not with the
+      // frequent own-origin ones, which would carry them a few times a second for nothing
+      boolean withKeys = req.mode() != PullRequest.Mode.OWN;
+      long id = requests.register(r -> answerPull(call, r, withKeys));
       loop.step(new Event.PullArrived(id, req));
     });
   }
@@ -149,11 +152,11 @@ final class InternalApi {
     call.respond(yes ? 200 : 404, out);
   }
 
-  private void answerPull(HttpCall call, Reply r) {
+  private void answerPull(HttpCall call, Reply r, boolean withKeys) {
     if (r instanceof Reply.Pull p) {
       try {
         // Streaming blocks on the socket: a worker thread, never an IO thread.
-        workers.execute(() -> stream(call, p.answer()));
+        workers.execute(() -> stream(call, p.answer(), withKeys));
       } catch (RejectedExecutionException busy) {
         p.answer().delta().close();
         metrics.inc("pull.shed");
@@ -169,7 +172,7 @@ final class InternalApi {
     }
   }
 
-  private void stream(HttpCall call, Reply.PullAnswer a) {
+  private void stream(HttpCall call, Reply.PullAnswer a, boolean withKeys) {
     long count = 0;
     long bytes = 0;
     try (Store.Delta delta = a.delta()) {
@@ -179,7 +182,7 @@ final class InternalApi {
       call.exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-ndjson");
       OutputStream out = new BufferedOutputStream(call.exchange.getOutputStream(), 64 * 1024);
       // this pull was admitted: the puller is a member, and may verify the payloads this node's keys sealed
-      bytes += write(out, PullStreamCodec.head(a.view(), a.marks(), keyring.toShare()));
+      bytes += write(out, PullStreamCodec.head(a.view(), a.marks(), withKeys ? keyring.toShare() : java.util.List.of()));
       while (delta.hasNext()) {
         bytes += write(out, PullStreamCodec.version(delta.next()));
         count++;
