@@ -127,6 +127,6 @@ final class InternalApi {
       if (r instanceof Reply.ViewChange v) call.respond(200, PeerCodec.encode(v));
       else if (r instanceof Reply.Unavailable u) call.respond(503, HttpCall.error(u.reason()));
     });
-    loop.step(new Event.ViewChangeRequested(id, member, add));
+    loop.step(new Event.ViewChangeRequested(id, member, add, !add)); // a handed-over removal: the leaver must be drained
   }
 }

@@ -24,8 +24,16 @@ public sealed interface Event {
   /** A peer pushes a view to this node. */
   record ViewPushArrived(long id, String from, ViewState view) implements Event {}
 
-  /** {@code PUT /view} ({@code add}) or {@code DELETE /view} of {@code member}, here or forwarded by a member. */
-  record ViewChangeRequested(long id, String member, boolean add) implements Event {}
+  /**
+   * {@code PUT /view} ({@code add}) or {@code DELETE /view} of {@code member}. {@code mustDrain}:
+   * the member asked to leave itself and handed the change over; if it cannot be drained it is not
+   * removed (it is alive, and its writes are not to be given up).
+   */
+  record ViewChangeRequested(long id, String member, boolean add, boolean mustDrain) implements Event {
+    public ViewChangeRequested(long id, String member, boolean add) {
+      this(id, member, add, false);
+    }
+  }
 
   /**
    * A pull this node issued started to be answered. The answer's head carries the peer's view and

@@ -131,6 +131,11 @@ final class ViewChanges {
       forwardNext(c);
       return;
     }
+    if (!r.applied() && core.replica().meta().view().isRemoved(core.nodeId())) {
+      // an earlier attempt's answer was lost, and the member asked now found it done
+      r = new Reply.ViewChange(r.id(), true, r.acknowledged(), r.unreachable(),
+          "the removal was made by an earlier hand-over whose answer was lost");
+    }
     finish(c, new Reply.ViewChange(c.request.id(), r.applied(), r.acknowledged(), r.unreachable(), r.warning()));
   }
 
@@ -175,6 +180,11 @@ final class ViewChanges {
     drainCounts.remove(pullId);
     Change c = drains.remove(pullId);
     if (c == null || c != current || c.drainPullId != pullId) return;
+    if (!ok && c.request.mustDrain()) {
+      finish(c, new Reply.Unavailable(c.request.id(),
+          "could not drain " + c.request.member() + ", which asked to leave: it was not removed"));
+      return;
+    }
     record(c, ok);
   }
 

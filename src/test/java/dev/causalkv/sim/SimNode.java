@@ -231,7 +231,7 @@ final class SimNode {
       Reply.ViewChange result = r instanceof Reply.ViewChange v ? v : null;
       sim.net.send(id, from, () -> caller.event(callerGen, new Event.ForwardAnswered(f.callId(), result)));
     });
-    loop.step(new Event.ViewChangeRequested(rid, f.member(), f.add()));
+    loop.step(new Event.ViewChangeRequested(rid, f.member(), f.add(), !f.add()));
   }
 
   // ---------------------------------------------------------------- crash and restart

@@ -424,7 +424,8 @@ final class Simulation {
         viewChanges++;
         event(coord.id + (vc.applied() ? " removed " + victim + "; acknowledged by " + vc.acknowledged() + ", not by "
             + vc.unreachable() + (vc.warning() == null ? "" : "; warning: " + vc.warning()) : " no longer had " + victim));
-        if (vc.applied()) forfeit(victim, vc);
+        if (vc.applied()) forfeit(victim, vc, true);
+        else if (coord.core().meta().view().isRemoved(victim)) forfeit(victim, vc, false); // done by an attempt whose answer was lost
         if (after != null) after.run();
       } else {
         event(coord.id + " could not remove " + victim + ": " + r);
@@ -441,7 +442,7 @@ final class Simulation {
    * killed, crashed or cut off) are lost by design, and the removal's answer must have said that
    * something might be.
    */
-  private void forfeit(String victim, Reply.ViewChange answer) {
+  private void forfeit(String victim, Reply.ViewChange answer, boolean mustWarn) {
     Map<String, Long> best = new TreeMap<>();
     for (SimNode n : nodes.values()) {
       if (n.id.equals(victim) || deadForGood.contains(n.id)) continue;
@@ -455,7 +456,7 @@ final class Simulation {
     }
     if (!lost.isEmpty()) {
       event("writes only " + victim + " had, lost with it: " + lost);
-      if (answer.applied() && answer.warning() == null) {
+      if (mustWarn && answer.warning() == null) {
         checker.anomalies().add(new CausalChecker.Anomaly("silent loss", "the removal of " + victim
             + " lost writes " + lost + " and its answer did not warn", List.of()));
       }
