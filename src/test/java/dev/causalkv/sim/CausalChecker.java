@@ -75,6 +75,8 @@ final class CausalChecker {
    * reads and convergence must reflect.
    */
   private final BitSet forfeited = new BitSet();
+  /** Anomalies that hold only while their culprit write is not forfeited. */
+  private final Map<Anomaly, Integer> conditional = new java.util.IdentityHashMap<>();
   /** Writes answered as indefinite (storage failed while making them durable), and those of them seen since. */
   private final BitSet indefinite = new BitSet();
   private final BitSet observed = new BitSet();
@@ -104,6 +106,28 @@ final class CausalChecker {
 
   private void fail(String rule, String detail, Integer... ops) {
     anomalies.add(new Anomaly(rule, detail, List.of(ops)));
+  }
+
+  /**
+   * An anomaly that holds only if write {@code culprit} is part of the history: a read that missed
+   * it, say. If that write later turns out to have been lost by design (its node removed before
+   * it could be drained, learnt when the removal answers), the anomaly is dropped.
+   */
+  private void failUnlessForfeited(int culprit, String rule, String detail, Integer... ops) {
+    Anomaly a = new Anomaly(rule, detail, List.of(ops));
+    anomalies.add(a);
+    conditional.put(a, culprit);
+  }
+
+  /** Drops the anomalies whose culprit was forfeited since they were recorded. */
+  private void dropForfeited() {
+    for (var it = conditional.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (forfeited.get(e.getValue())) {
+        anomalies.remove(e.getKey());
+        it.remove();
+      }
+    }
   }
 
   /** The write with this dot, or -1 (and an anomaly) when no client ever made it. */
@@ -274,8 +298,8 @@ final class CausalChecker {
       }
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
-        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x)) {
-          fail("stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
+        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x) && !forfeited.get(i)) {
+          failUnlessForfeited(i, "stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
               + " in the session's causal past overwrote", opId, writes.get(x).opId(), writes.get(i).opId());
           break;
         }
@@ -291,7 +315,7 @@ final class CausalChecker {
             : sessionSeen[session].get(i) ? "monotonic reads"
             : "causal read (writes-follow-reads / transitive)";
         Version vis = siblings.visible();
-        fail(rule, "read of " + key + " answered " + (vis == null ? "nothing (404)" : vis.value() == null ? "a tombstone (404)" : "'" + vis.value() + "'")
+        failUnlessForfeited(i, rule, "read of " + key + " answered " + (vis == null ? "nothing (404)" : vis.value() == null ? "a tombstone (404)" : "'" + vis.value() + "'")
             + " from siblings " + siblings.versions().stream().map(Version::dot).toList()
             + " that do not reflect " + w.describe() + " in the session's causal past", opId, w.opId());
       }
@@ -319,6 +343,7 @@ final class CausalChecker {
       Integer id = byDot.get(d);
       if (id != null) forfeited.set(id);
     }
+    dropForfeited();
   }
 
   /**
