@@ -120,8 +120,10 @@ final class Pullers {
   /** Issues the pulls that are due. Runs at the end of every step. */
   void poll() {
     long now = core.now();
+    boolean reconcile = core.replica().meta().mustReconcile();
     for (Peer p : peers.values()) {
       if (p.inFlight != 0 || p.retryAtMillis > now) continue;
+      if (reconcile) p.complete = true; // until a reconciling catch-up succeeds, every pull is one
       Kind kind;
       long wait;
       if (p.complete) {
