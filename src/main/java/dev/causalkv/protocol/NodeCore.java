@@ -229,10 +229,28 @@ public final class NodeCore {
         if (e.getValue() > appliedMark.get(e.getKey())) raised.add(e.getKey());
       }
       appliedMark = applied;
+      raiseDrainedMarks();
       boolean viewChanged = checkView();
       if (keys.isEmpty() && raised.isEmpty() && !viewChanged) return;
       clientOps.wake(keys, raised, viewChanged);
     }
+  }
+
+  /**
+   * A member holding more of a removed node's writes than its remover drained raises the removal's
+   * drained marks (docs/design.md §6): other members' reads then wait for those writes, which reach
+   * them from here, rather than ignoring writes that exist. A removed node raises nothing: what
+   * only it holds is not in the members' data.
+   */
+  private void raiseDrainedMarks() {
+    NodeMeta m = replica.meta();
+    if (m.view().isRemoved(config.nodeId())) return;
+    ViewState v = m.view();
+    for (Map.Entry<String, ViewState.Entry> e : m.view().entries().entrySet()) {
+      if (e.getValue().present() || e.getKey().equals(config.nodeId())) continue;
+      v = v.raiseDrained(e.getKey(), Membership.originsOf(m.applied(), e.getKey()));
+    }
+    if (v != m.view()) replica.setMeta(m.withView(v));
   }
 
   /** Reacts to a view change since the last check; true if there was one. */

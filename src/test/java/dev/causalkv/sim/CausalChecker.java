@@ -330,10 +330,13 @@ final class CausalChecker {
     checkPayload(session, payloadOut, opId, "read payload");
   }
 
-  /** An indefinite write showed up: it was made after all, and must now be kept like any other. */
+  /**
+   * A write thought lost showed up: an indefinite one was made after all, or one of a removed
+   * node reached a member anyway; it must now be kept like any other.
+   */
   private void observe(int id) {
-    if (!indefinite.get(id) || observed.get(id)) return;
-    observed.set(id);
+    if (observed.get(id)) return;
+    if (indefinite.get(id) || forfeited.get(id)) observed.set(id);
     forfeited.clear(id);
   }
 
