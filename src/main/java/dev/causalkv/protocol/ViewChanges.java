@@ -45,6 +45,8 @@ final class ViewChanges {
     final ArrayDeque<String> forwardTo = new ArrayDeque<>();
     long callId;
     boolean finished;
+    /** Pulls from the other members after the leaving node could not be drained (see {@link #gather}). */
+    final Set<Long> gathering = new LinkedHashSet<>();
 
     Change(Event.ViewChangeRequested request) {
       this.request = request;
@@ -102,7 +104,7 @@ final class ViewChanges {
         forwardNext(c);
       }
     } else {
-      c.drainPullId = drain(member, c);
+      c.drainPullId = drain(member, c, true);
     }
   }
 
@@ -139,10 +141,10 @@ final class ViewChanges {
     finish(c, new Reply.ViewChange(c.request.id(), r.applied(), r.acknowledged(), r.unreachable(), r.warning()));
   }
 
-  private long drain(String member, Change c) {
+  private long drain(String member, Change c, boolean leaving) {
     long id = core.nextId();
     PullRequest req = new PullRequest(core.nodeId(), core.replica().meta().applied(), core.replica().seen(),
-        core.replica().meta().view(), PullRequest.Mode.DRAIN, 0, true);
+        core.replica().meta().view(), PullRequest.Mode.DRAIN, 0, leaving);
     drains.put(id, c);
     drainCounts.put(id, new long[1]);
     core.send(new Send.Pull(id, member, req));
@@ -179,13 +181,33 @@ final class ViewChanges {
   private void drained(long pullId, boolean ok) {
     drainCounts.remove(pullId);
     Change c = drains.remove(pullId);
-    if (c == null || c != current || c.drainPullId != pullId) return;
+    if (c == null || c != current) return;
+    if (c.gathering.remove(pullId)) {
+      if (c.gathering.isEmpty()) record(c, false);
+      return;
+    }
+    if (c.drainPullId != pullId) return;
     if (!ok && c.request.mustDrain()) {
       finish(c, new Reply.Unavailable(c.request.id(),
           "could not drain " + c.request.member() + ", which asked to leave: it was not removed"));
       return;
     }
-    record(c, ok);
+    if (ok) record(c, true);
+    else gather(c);
+  }
+
+  /**
+   * The leaving node could not be drained. Before the removal makes its origins ignorable beyond
+   * what this node holds, take what the other reachable members hold of it (one complete pull
+   * from each, bounded), so the drained marks cover every write of it that a member has.
+   */
+  private void gather(Change c) {
+    String self = core.nodeId();
+    for (String m : Membership.members(core.replica().meta().view(), self)) {
+      if (m.equals(self) || m.equals(c.request.member())) continue;
+      c.gathering.add(drain(m, c, false));
+    }
+    if (c.gathering.isEmpty()) record(c, false);
   }
 
   /**
@@ -269,7 +291,7 @@ final class ViewChanges {
       return;
     }
     for (String m : members) {
-      if (!m.equals(self) && e.view().isRemoved(m) && !core.replica().meta().view().isRemoved(m)) drain(m, null);
+      if (!m.equals(self) && e.view().isRemoved(m) && !core.replica().meta().view().isRemoved(m)) drain(m, null, true);
     }
     core.replica().mergeView(e.view());
     core.reply(new Reply.ViewPushed(e.id(), true));
