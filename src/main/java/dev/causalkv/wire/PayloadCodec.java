@@ -24,7 +24,7 @@ import javax.crypto.spec.SecretKeySpec;
  * JSON string ({@code json.dumps(token)}), or as a Python {@code requests} form value (a dict there
  * would be sent as its keys, {@code payload=vc&payload=sig}). The seal exists because a payload with
  * an entry removed by hand is no longer causally closed, and writes made with it break the
- * transitivity of dominance that convergence relies on (DESIGN.md §4).
+ * transitivity of dominance that convergence relies on (docs/design.md §4).
  *
  * <p>Also accepted, so that payloads handed out before the token keep working: the object form
  * {@code {"vc": {...}, "sig": "<hex>"}} with its old seal, and a JSON string holding it.
