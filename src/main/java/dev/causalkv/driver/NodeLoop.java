@@ -80,7 +80,7 @@ public final class NodeLoop {
         try {
           store.commit(ready.persist());
         } catch (RuntimeException e) {
-          failed(e, ready.replies(), List.of());
+          failed(e, ready.replies(), false); // the engine applied nothing
           return;
         }
       }
@@ -114,7 +114,7 @@ public final class NodeLoop {
         carryOut(replies, List.of(), sends);
       } else {
         synchronized (this) {
-          failed(err, replies, List.of());
+          failed(err, replies, true); // written, not known durable
         }
       }
     });
@@ -127,13 +127,12 @@ public final class NodeLoop {
   }
 
   /** Persisting or syncing failed: none of these replies may go out; the core answers them 503 and stops. */
-  private void failed(Throwable cause, List<Reply> lost, List<Reply> more) {
-    List<Reply> all = new ArrayList<>(lost);
-    all.addAll(more);
-    for (Reply r : all) {
+  private void failed(Throwable cause, List<Reply> lost, boolean mayBeDurable) {
+    for (Reply r : lost) {
       if (r instanceof Reply.Pull p) p.answer().delta().close();
     }
-    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    step(new Event.StorageFailed(reason, all));
+    Throwable c = cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+    String reason = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    step(new Event.StorageFailed(reason, lost, mayBeDurable));
   }
 }

@@ -62,8 +62,12 @@ public sealed interface Event {
   /** Time passed: run what is due (deadlines, backoffs, garbage collection). */
   record Tick() implements Event {}
 
-  /** Persisting a step failed, or could not be made durable: the node stops; {@code lost} are the replies that must not go out. */
-  record StorageFailed(String reason, List<Reply> lost) implements Event {}
+  /**
+   * Persisting a step failed, or could not be made durable: the node stops; {@code lost} are the
+   * replies that must not go out. {@code mayBeDurable}: the batch reached the engine (the fsync
+   * failed), so its writes may or may not survive; false when the write itself failed.
+   */
+  record StorageFailed(String reason, List<Reply> lost, boolean mayBeDurable) implements Event {}
 
   /** The node is stopping: every parked request gets its definite answer now. */
   record Shutdown() implements Event {}

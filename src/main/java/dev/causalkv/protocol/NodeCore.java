@@ -119,6 +119,7 @@ public final class NodeCore {
   public static NodeCore open(Store store, Config config, Supplier<String> freshIncarnation, Counter counter) {
     Replica r = Replica.open(store, config.nodeId(), config.initialView(), freshIncarnation,
         config.bugs().contains(PlantedBug.READS_NEVER_WAIT));
+    if (config.bugs().contains(PlantedBug.SKIP_RECONCILE)) r.skipReconcile();
     return new NodeCore(config, r, counter);
   }
 
@@ -277,7 +278,7 @@ public final class NodeCore {
     failure = "Storage failed: this node has stopped serving (" + e.reason() + "); restart it";
     if (first) count("storage.failed", 1);
     for (Reply r : e.lost()) {
-      if (r instanceof Reply.Client c && c.visible() != null && c.visible().dot().origin().equals(replica.meta().origin())
+      if (e.mayBeDurable() && r instanceof Reply.Client c && c.visible() != null && c.visible().dot().origin().equals(replica.meta().origin())
           && (c.outcome() == Reply.Outcome.ADDED || c.outcome() == Reply.Outcome.UPDATED || c.outcome() == Reply.Outcome.DELETED)) {
         // written to the log, perhaps durable: the client must not take it as done nor as not done
         reply(new Reply.Client(c.id(), Reply.Outcome.INDEFINITE, c.visible(), c.exists(), VectorClock.EMPTY, failure, c.siblings()));
