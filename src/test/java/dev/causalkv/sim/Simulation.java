@@ -139,6 +139,14 @@ final class Simulation {
     return disk;
   }
 
+  /** A node's start failed on a disk fault: the process is started again shortly, like a restart policy would. */
+  void startFailed(SimNode n) {
+    event("start of " + n.id + " failed on its disk");
+    loop.after(50 + rnd.nextLong(500), () -> {
+      if (!deadForGood.contains(n.id)) n.retryStart();
+    });
+  }
+
   /** The disks' fsyncs, each at its own random pace. */
   private void syncDisks() {
     for (SimNode n : nodes.values()) {
@@ -187,6 +195,10 @@ final class Simulation {
     if (live == null) {
       StringBuilder state = new StringBuilder();
       for (SimNode n : nodes.values()) {
+        if (!n.started()) {
+          state.append("\n    ").append(n.id).append(" (never started: its disk failed)");
+          continue;
+        }
         state.append("\n    ").append(n.id).append(n.down ? " (down)" : "").append(leaving.contains(n.id) ? " (left)" : "")
             .append(": members ").append(n.core().members()).append(" view ").append(n.core().meta().view())
             .append(" applied ").append(n.core().meta().applied()).append(" notReady ").append(n.core().notReady())
@@ -445,7 +457,7 @@ final class Simulation {
   private void forfeit(String victim, Reply.ViewChange answer, boolean mustWarn) {
     Map<String, Long> best = new TreeMap<>();
     for (SimNode n : nodes.values()) {
-      if (n.id.equals(victim) || deadForGood.contains(n.id)) continue;
+      if (n.id.equals(victim) || deadForGood.contains(n.id) || !n.started()) continue;
       for (Map.Entry<String, Long> e : n.core().meta().applied().asMap().entrySet()) best.merge(e.getKey(), e.getValue(), Math::max);
     }
     Set<Dot> lost = new HashSet<>();
