@@ -18,7 +18,8 @@ public record Config(
     long clockSkewMillis,
     long pullHoldMillis,
     int workerThreads,
-    String sync) {
+    String sync,
+    int maxWaitingReads) {
 
   /** A configuration that cannot run; its message is the one line printed before exiting with code 2. */
   public static final class ConfigException extends RuntimeException {
@@ -61,7 +62,8 @@ public record Config(
         number(env, "CLOCK_SKEW_MS", 0, -86_400_000L * 365, 86_400_000L * 365),
         number(env, "PULL_HOLD_MS", 5_000, 1, 60_000),
         (int) number(env, "WORKER_THREADS", 16, 1, 1024),
-        sync);
+        sync,
+        (int) number(env, "MAX_WAITING_READS", 20_000, 1, 1_000_000));
   }
 
   public boolean inMemory() {

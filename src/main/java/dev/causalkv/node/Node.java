@@ -30,7 +30,6 @@ public final class Node implements AutoCloseable {
 
   /** How long view changes wait for acknowledgements, and drains for an answer. */
   static final long VIEW_ACK_MILLIS = 2000;
-  static final int MAX_PARKED = 20_000;
   /**
    * RocksDB's block cache, off the heap; memtables are charged to it (up to half), so it bounds
    * the engine's memory for data whatever the data set's size.
@@ -61,7 +60,7 @@ public final class Node implements AutoCloseable {
         new ArrayBlockingQueue<>(WORK_QUEUE), daemonThreads("worker"));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("timer"));
     NodeCore.Config cc = new NodeCore.Config(config.nodeId(), config.view(), config.causalWaitMillis(),
-        config.pullHoldMillis(), VIEW_ACK_MILLIS, MAX_PARKED, GC_PERIOD_MILLIS, GC_STEP_KEYS, new SecureRandom().nextLong(),
+        config.pullHoldMillis(), VIEW_ACK_MILLIS, config.maxWaitingReads(), GC_PERIOD_MILLIS, GC_STEP_KEYS, new SecureRandom().nextLong(),
         java.util.Set.of());
     this.core = NodeCore.open(store, cc, Node::freshIncarnation, metrics::add);
     this.transport = new PeerTransport(config.clusterToken(), config.pullHoldMillis(), metrics);
