@@ -30,6 +30,9 @@ import java.util.function.Supplier;
  *
  * <p>Not thread-safe: the driver serialises {@link #step} and {@link #advance}. {@link #tryRead}
  * and the inspection methods may be called from any thread.
+ *
+ * <p>Longer than our usual bound: it is the one place every event is routed and the parts
+ * composed, and most of its lines are that routing table and the accessors the parts share.
  */
 public final class NodeCore {
 
@@ -292,38 +295,10 @@ public final class NodeCore {
     pullers.reconcile(List.of());
   }
 
-  // ---------------------------------------------------------------- re-admission
-
-  /**
-   * After a reconciling catch-up (docs/design.md §6): the peer's answer held every live version it
-   * had, and its marks say what it reflects. A version held here that the marks cover but the
-   * answer did not carry is one the peer superseded and then dropped, by garbage collection of
-   * the tombstone that dominated it while this node was out of the view: drop it here too, or the
-   * deleted value would come back. Versions the marks do not cover are writes the peer never saw
-   * (this node's own while it was away, among them) and stay, to flow to the members.
-   */
+  /** A reconciling catch-up ended whole: drop what the member reflects but no longer holds (docs/design.md §6). */
   void reconcileAfter(VectorClock marks, Set<Dot> confirmed) {
-    int dropped = 0;
-    try (Store.Scan scan = replica.store().scan()) {
-      while (scan.hasNext()) {
-        Siblings stored = scan.next();
-        if (stored.isEmpty()) continue;
-        String key = stored.versions().get(0).key();
-        Siblings s = replica.get(key);
-        Siblings kept = Siblings.EMPTY;
-        boolean changed = false;
-        for (Version v : s.versions()) {
-          if (marks.covers(v.dot()) && !confirmed.contains(v.dot())) changed = true;
-          else kept = kept.merge(v);
-        }
-        if (changed) {
-          replica.put(key, kept);
-          dropped++;
-        }
-      }
-    }
-    replica.setMeta(replica.meta().withReconcile(false));
-    count("reconcile.keys_changed", dropped);
+    int changed = Readmission.reconcile(replica, marks, confirmed);
+    count("reconcile.keys_changed", changed);
     count("reconcile.completed", 1);
   }
 

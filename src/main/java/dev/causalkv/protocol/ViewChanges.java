@@ -20,6 +20,9 @@ import java.util.Set;
  * removal. A node asked to remove itself hands the change to another member, which drains it; if
  * no member can be reached, it refuses rather than strand its writes. A node that cannot be
  * drained (down or cut off) is removed anyway, and the answer says what may be lost.
+ *
+ * <p>Longer than our usual bound: the coordinator's phases (drain, gather, record, push, hand
+ * over) and the member's side (pushes, the fence) share one change in progress and read best together.
  */
 final class ViewChanges {
 
