@@ -358,6 +358,7 @@ final class CausalChecker {
     for (Version v : versions) {
       Integer id = byDot.get(v.dot());
       if (id == null || forfeited.get(id)) continue;
+      if (collectedTombstones.get(id)) continue; // a tombstone some member collected: gone for good anyway
       boolean overwritten = false;
       for (int j = 0; j < writes.size() && !overwritten; j++) {
         overwritten = j != id && writes.get(j).key().equals(v.key()) && past.get(j).get(id);
