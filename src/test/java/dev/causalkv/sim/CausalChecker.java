@@ -340,6 +340,12 @@ final class CausalChecker {
     forfeited.clear(id);
   }
 
+  /** True for a write already excused from the history (answered as indefinite, or lost by design). */
+  boolean excused(Dot d) {
+    Integer id = byDot.get(d);
+    return id != null && forfeited.get(id);
+  }
+
   /** These writes were lost with a node removed while it could not be drained. */
   void forfeit(java.util.Set<Dot> dots) {
     for (Dot d : dots) {

@@ -463,7 +463,7 @@ final class Simulation {
     Set<Dot> lost = new HashSet<>();
     for (CausalChecker.Write w : checker.writes()) {
       String origin = w.dot().origin();
-      if (!origin.startsWith(victim + "#")) continue;
+      if (!origin.startsWith(victim + "#") || checker.excused(w.dot())) continue;
       if (w.dot().seq() > best.getOrDefault(origin, 0L)) lost.add(w.dot());
     }
     if (!lost.isEmpty()) {
