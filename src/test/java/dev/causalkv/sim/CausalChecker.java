@@ -75,6 +75,11 @@ final class CausalChecker {
    * reads and convergence must reflect.
    */
   private final BitSet forfeited = new BitSet();
+  /**
+   * Writes a read may miss by design: those of a removed node beyond the marks its removal
+   * drained (reads then ignore them), whether or not they later reach the members after all.
+   */
+  private final BitSet readExcused = new BitSet();
   /** Anomalies that hold only while their culprit write is not forfeited. */
   private final Map<Anomaly, Integer> conditional = new java.util.IdentityHashMap<>();
   /** Writes answered as indefinite (storage failed while making them durable), and those of them seen since. */
@@ -123,7 +128,7 @@ final class CausalChecker {
   private void dropForfeited() {
     for (var it = conditional.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();
-      if (forfeited.get(e.getValue())) {
+      if (forfeited.get(e.getValue()) || readExcused.get(e.getValue())) {
         anomalies.remove(e.getKey());
         it.remove();
       }
@@ -298,7 +303,7 @@ final class CausalChecker {
       }
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
-        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x) && !forfeited.get(i)) {
+        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x) && !forfeited.get(i) && !readExcused.get(i)) {
           failUnlessForfeited(i, "stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
               + " in the session's causal past overwrote", opId, writes.get(x).opId(), writes.get(i).opId());
           break;
@@ -310,7 +315,7 @@ final class CausalChecker {
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
         Write w = writes.get(i);
-        if (!w.key().equals(key) || reflected.get(i) || forfeited.get(i)) continue;
+        if (!w.key().equals(key) || reflected.get(i) || forfeited.get(i) || readExcused.get(i)) continue;
         String rule = sessionOwn[session].get(i) ? "read-your-writes"
             : sessionSeen[session].get(i) ? "monotonic reads"
             : "causal read (writes-follow-reads / transitive)";
@@ -340,6 +345,15 @@ final class CausalChecker {
     forfeited.clear(id);
   }
 
+  /** Reads may miss these writes: their node was removed and they lie beyond what its removal drained. */
+  void excuseReads(java.util.Set<Dot> dots) {
+    for (Dot d : dots) {
+      Integer id = byDot.get(d);
+      if (id != null) readExcused.set(id);
+    }
+    dropForfeited();
+  }
+
   /** True for a write already excused from the history (answered as indefinite, or lost by design). */
   boolean excused(Dot d) {
     Integer id = byDot.get(d);
@@ -350,7 +364,10 @@ final class CausalChecker {
   void forfeit(java.util.Set<Dot> dots) {
     for (Dot d : dots) {
       Integer id = byDot.get(d);
-      if (id != null) forfeited.set(id);
+      if (id != null) {
+        forfeited.set(id);
+        readExcused.set(id);
+      }
     }
     dropForfeited();
   }

@@ -436,8 +436,8 @@ final class Simulation {
         viewChanges++;
         event(coord.id + (vc.applied() ? " removed " + victim + "; acknowledged by " + vc.acknowledged() + ", not by "
             + vc.unreachable() + (vc.warning() == null ? "" : "; warning: " + vc.warning()) : " no longer had " + victim));
-        if (vc.applied()) forfeit(victim, vc, true);
-        else if (coord.core().meta().view().isRemoved(victim)) forfeit(victim, vc, false); // done by an attempt whose answer was lost
+        if (vc.applied()) forfeit(victim, vc, true, coord.core().meta().view());
+        else if (coord.core().meta().view().isRemoved(victim)) forfeit(victim, vc, false, coord.core().meta().view()); // done by an attempt whose answer was lost
         if (after != null) after.run();
       } else {
         event(coord.id + " could not remove " + victim + ": " + r);
@@ -454,7 +454,14 @@ final class Simulation {
    * killed, crashed or cut off) are lost by design, and the removal's answer must have said that
    * something might be.
    */
-  private void forfeit(String victim, Reply.ViewChange answer, boolean mustWarn) {
+  private void forfeit(String victim, Reply.ViewChange answer, boolean mustWarn, dev.causalkv.core.ViewState view) {
+    dev.causalkv.core.ViewState.Entry entry = view.entries().get(victim);
+    VectorClock drained = entry == null || entry.present() ? VectorClock.EMPTY : entry.drained();
+    Set<Dot> beyond = new HashSet<>();
+    for (CausalChecker.Write w : checker.writes()) {
+      if (w.dot().origin().startsWith(victim + "#") && w.dot().seq() > drained.get(w.dot().origin())) beyond.add(w.dot());
+    }
+    if (!beyond.isEmpty()) checker.excuseReads(beyond); // reads ignore them from the removal on, by design
     Map<String, Long> best = new TreeMap<>();
     for (SimNode n : nodes.values()) {
       if (n.id.equals(victim) || deadForGood.contains(n.id) || !n.started()) continue;
