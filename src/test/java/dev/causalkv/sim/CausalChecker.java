@@ -285,6 +285,16 @@ final class CausalChecker {
    * {@code adopt}, the returned payload was merge(P, VC(S)) and the session now depends on S.
    */
   void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
+    read(opId, session, node, key, siblings, covered, adopt, payloadOut, Map.of());
+  }
+
+  /**
+   * As above, with the drained marks of the removals the reading node knew of: node id → what was
+   * drained of its origins. A write of a removed node beyond them may be missed by design (the
+   * read ignores it: docs/design.md §6).
+   */
+  void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut,
+      Map<String, VectorClock> removedDrained) {
     BitSet gone = collected.getOrDefault(key, new BitSet());
     BitSet reflected = new BitSet();
     BitSet returned = new BitSet();
@@ -303,7 +313,8 @@ final class CausalChecker {
       }
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
-        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x) && !forfeited.get(i) && !readExcused.get(i)) {
+        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x) && !forfeited.get(i) && !readExcused.get(i)
+            && !ignoredHere(writes.get(i), removedDrained)) {
           failUnlessForfeited(i, "stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
               + " in the session's causal past overwrote", opId, writes.get(x).opId(), writes.get(i).opId());
           break;
@@ -316,6 +327,7 @@ final class CausalChecker {
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
         Write w = writes.get(i);
         if (!w.key().equals(key) || reflected.get(i) || forfeited.get(i) || readExcused.get(i)) continue;
+        if (ignoredHere(w, removedDrained)) continue;
         String rule = sessionOwn[session].get(i) ? "read-your-writes"
             : sessionSeen[session].get(i) ? "monotonic reads"
             : "causal read (writes-follow-reads / transitive)";
@@ -358,6 +370,13 @@ final class CausalChecker {
   boolean excused(Dot d) {
     Integer id = byDot.get(d);
     return id != null && forfeited.get(id);
+  }
+
+  private static boolean ignoredHere(Write w, Map<String, VectorClock> removedDrained) {
+    String origin = w.dot().origin();
+    int hash = origin.lastIndexOf('#');
+    VectorClock drained = removedDrained.get(hash < 0 ? origin : origin.substring(0, hash));
+    return drained != null && w.dot().seq() > drained.get(origin);
   }
 
   /** These writes were lost with a node removed while it could not be drained. */

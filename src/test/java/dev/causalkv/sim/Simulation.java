@@ -551,20 +551,20 @@ final class Simulation {
         finish(op, c.outcome() + " as " + c.visible().dot() + " ts=" + c.visible().ts() + " vc=" + c.visible().vc());
       }
       case VALUE, SEARCHED -> {
-        checker.read(op.id, s, n.id, op.key, sibs, true, true, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, true, true, c.payload(), removedDrained(n));
         payloads[s] = c.payload();
         finish(op, c.outcome() + (c.visible() != null ? " '" + c.visible().value() + "'" : " exists=" + c.exists()) + shown
             + " payload " + c.payload());
       }
       case NOT_FOUND -> {
         boolean delete = op.kind.equals("DELETE");
-        checker.read(op.id, s, n.id, op.key, sibs, true, !delete, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, true, !delete, c.payload(), removedDrained(n));
         if (!delete) payloads[s] = c.payload();
         finish(op, "404" + shown + " payload " + c.payload());
       }
       case OUT_OF_DATE -> {
         outOfDate++;
-        checker.read(op.id, s, n.id, op.key, sibs, false, true, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, false, true, c.payload(), removedDrained(n));
         payloads[s] = c.payload();
         finish(op, "400 Payload out of date" + shown + ", payload " + c.payload());
       }
@@ -578,6 +578,15 @@ final class Simulation {
         finish(op, "400 Payload is not valid");
       }
     }
+  }
+
+  /** The removals {@code n} knows of when it answers, with their drained marks (what its reads may ignore). */
+  private static Map<String, VectorClock> removedDrained(SimNode n) {
+    Map<String, VectorClock> out = new TreeMap<>();
+    for (Map.Entry<String, dev.causalkv.core.ViewState.Entry> e : n.core().meta().view().entries().entrySet()) {
+      if (!e.getValue().present()) out.put(e.getKey(), e.getValue().drained());
+    }
+    return out;
   }
 
   private void finish(Op op, String outcome) {
