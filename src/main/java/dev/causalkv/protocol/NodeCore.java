@@ -97,6 +97,7 @@ public final class NodeCore {
   private VectorClock appliedMark;
   private ViewState viewMark;
   private boolean reconcileMark;
+  private boolean admittedMark;
   private long nextGcAtMillis;
 
   private NodeCore(Config config, Replica replica, Counter counter) {
@@ -112,7 +113,21 @@ public final class NodeCore {
     this.appliedMark = replica.meta().applied();
     this.viewMark = replica.meta().view();
     this.reconcileMark = replica.meta().mustReconcile();
-    pullers.reconcile(Membership.peers(viewMark, config.nodeId()));
+    pullers.reconcile(pullFrom());
+  }
+
+  /**
+   * Whom to pull from: the peers in the view; and, until some member has admitted this node, also
+   * every node of its configured {@code VIEW}, removed ones included: a recorded change adding it
+   * may be held only by a node that was removed before it could push it, and a refusal from that
+   * node carries its view, so the change is learnt from it (docs/design.md §6).
+   */
+  private List<String> pullFrom() {
+    List<String> peers = new ArrayList<>(Membership.peers(replica.meta().view(), config.nodeId()));
+    if (!pullers.admittedOnce() && !replica.meta().view().isRemoved(config.nodeId())) {
+      for (String m : config.initialView()) if (!m.equals(config.nodeId()) && !peers.contains(m)) peers.add(m);
+    }
+    return peers;
   }
 
   /**
@@ -265,10 +280,14 @@ public final class NodeCore {
     if (changed) {
       viewMark = v;
       stability.viewChanged();
-      pullers.reconcile(Membership.peers(v, config.nodeId()));
+      pullers.reconcile(pullFrom());
       pullers.wakeAll();
       viewChanges.onViewChanged();
       count("view.changed", 1);
+    }
+    if (admittedMark != pullers.admittedOnce()) {
+      admittedMark = pullers.admittedOnce();
+      pullers.reconcile(pullFrom()); // admitted: stop asking nodes that are not members
     }
     if (reconcile && !reconcileMark) pullers.restartCatchUp();
     boolean reconciled = reconcileMark && !reconcile; // reads that waited for it may go now

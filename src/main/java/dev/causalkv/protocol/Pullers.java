@@ -70,6 +70,8 @@ final class Pullers {
   private long turn;
   /** A complete pull from some peer has succeeded since start-up (sticky: for readiness). */
   private boolean caughtUpOnce;
+  /** Some peer has answered a pull (not refused it): a member lists this node. */
+  private boolean admittedOnce;
 
   Pullers(NodeCore core) {
     this.core = core;
@@ -80,6 +82,10 @@ final class Pullers {
   }
 
   /** True once a complete pull from some peer has succeeded, or when there is no peer to pull from. */
+  boolean admittedOnce() {
+    return admittedOnce;
+  }
+
   boolean caughtUp() {
     return caughtUpOnce || peers.isEmpty();
   }
@@ -214,6 +220,7 @@ final class Pullers {
       return;
     }
     core.replica().raiseApplied(marks);
+    admittedOnce = true;
     if (p.confirmed != null) core.reconcileAfter(marks, p.confirmed);
     p.confirmed = null;
     p.failures = 0;
