@@ -45,6 +45,7 @@ final class Pullers {
     final String name;
     final ForwardWatch watch = new ForwardWatch(FORWARD_AFTER_MILLIS);
     long inFlight;
+    long issuedMillis;
     Kind kind;
     long silenceMillis;
     long lastHeardMillis;
@@ -155,6 +156,7 @@ final class Pullers {
     PullRequest req = new PullRequest(core.nodeId(), since, core.replica().seen(), core.replica().meta().view(),
         kind == Kind.OWN ? PullRequest.Mode.OWN : PullRequest.Mode.ALL, wait, false);
     p.inFlight = id;
+    p.issuedMillis = core.now();
     p.kind = kind;
     p.began = false;
     p.received = 0;
@@ -221,6 +223,7 @@ final class Pullers {
     }
     core.replica().raiseApplied(marks);
     admittedOnce = true;
+    core.viewChanges().admittedBy(p.name, p.issuedMillis);
     if (p.confirmed != null) core.reconcileAfter(marks, p.confirmed);
     p.confirmed = null;
     p.failures = 0;
