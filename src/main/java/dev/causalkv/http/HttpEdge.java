@@ -4,6 +4,7 @@ import dev.causalkv.core.PeerLink;
 import dev.causalkv.core.Replica;
 import dev.causalkv.driver.Clock;
 import dev.causalkv.driver.Metrics;
+import dev.causalkv.driver.PeerHealth;
 import dev.causalkv.driver.Waiters;
 import dev.causalkv.membership.ViewCoordinator;
 import dev.causalkv.wire.PayloadCodec;
@@ -39,13 +40,18 @@ public final class HttpEdge implements AutoCloseable {
   public record Deps(
       Replica replica, PeerLink peers, ViewCoordinator coordinator, PayloadCodec payloads, Waiters waiters,
       ExecutorService workers, Clock clock, Metrics metrics, String clusterToken, long causalWaitMillis,
-      long drainMillis, boolean clientOpsOnIoThread) {}
+      long drainMillis, boolean clientOpsOnIoThread, PeerHealth health) {}
 
   private final Deps d;
   private final KeyValueApi kv;
   private final ViewApi view;
   private final InternalApi internal;
   private final AdminApi admin;
+  private final PayloadApi payloadApi;
+  private final InspectApi inspect;
+  private final ClusterStatusApi clusterStatus;
+  private final OpsApi ops;
+  private final EdgeMetrics edgeMetrics;
   private final Undertow server;
 
   public HttpEdge(Deps d, String bind, int port) {
@@ -54,6 +60,12 @@ public final class HttpEdge implements AutoCloseable {
     this.view = new ViewApi(d.replica(), d.coordinator());
     this.internal = new InternalApi(d.replica(), d.peers(), d.waiters(), d.workers(), d.metrics(), d.drainMillis());
     this.admin = new AdminApi(d.replica(), d.metrics(), d.waiters());
+    this.edgeMetrics = new EdgeMetrics(d.metrics());
+    this.payloadApi = new PayloadApi(d.payloads());
+    this.inspect = new InspectApi(d.replica());
+    this.clusterStatus = new ClusterStatusApi(d.replica(), d.health(), d.waiters(), edgeMetrics::acknowledgedWrites,
+        d.clusterToken());
+    this.ops = new OpsApi(d.replica().nodeId(), d.metrics());
     this.server = Undertow.builder()
         .addHttpListener(port, bind)
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
@@ -89,6 +101,7 @@ public final class HttpEdge implements AutoCloseable {
    * Everything that can block (view changes, streamed pull answers, admin scans) goes to a worker.
    */
   private void receive(HttpServerExchange ex) {
+    edgeMetrics.watch(ex);
     boolean inline = d.clientOpsOnIoThread() && ex.getRequestPath().startsWith(KV);
     ex.getRequestReceiver().receiveFullBytes(
         (e, body) -> {
@@ -161,7 +174,26 @@ public final class HttpEdge implements AutoCloseable {
       switch (path + " " + method) {
         case "/admin/state GET" -> admin.state(call);
         case "/admin/stats GET" -> admin.stats(call);
-        default -> notFound(call);
+        case "/admin/peers GET" -> clusterStatus.peers(call);
+        case "/admin/cluster GET" -> clusterStatus.cluster(call);
+        case "/admin/digest GET" -> inspect.digest(call);
+        default -> {
+          if (path.startsWith(InspectApi.KEY_PATH) && method.equals("GET")) inspect.key(call, path.substring(InspectApi.KEY_PATH.length()));
+          else notFound(call);
+        }
+      }
+    } else if (path.equals("/payload/merge")) {
+      if (method.equals("POST")) payloadApi.merge(call);
+      else notAllowed(call, "POST");
+    } else if (path.equals("/metrics") || path.equals("/version") || path.equals("/status")) {
+      if (!method.equals("GET")) {
+        notAllowed(call, "GET");
+        return;
+      }
+      switch (path) {
+        case "/metrics" -> ops.metrics(call);
+        case "/version" -> ops.version(call);
+        default -> ops.statusPage(call);
       }
     } else {
       notFound(call);

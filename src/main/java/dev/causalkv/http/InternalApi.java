@@ -76,6 +76,11 @@ final class InternalApi {
     replica.notePeerApplied(from, since, view);
     waiters.park(new Waiters.Waiter() {
       @Override
+      protected String kind() {
+        return "pull";
+      }
+
+      @Override
       protected boolean ready() {
         return ownOnly ? replica.hasOwnNewsFor(since) : replica.hasNewsFor(since, seen);
       }
@@ -109,6 +114,7 @@ final class InternalApi {
       OutputStream out = new BufferedOutputStream(call.exchange.getOutputStream(), 64 * 1024);
       JsonObject head = new JsonObject();
       head.add("view", Json.encode(a.view()));
+      head.addProperty("keys", replica.keyCount()); // lets a catching-up puller report progress
       bytes += line(out, head);
       while (delta.hasNext()) {
         JsonObject v = new JsonObject();

@@ -176,6 +176,11 @@ final class KeyValueApi {
     }
 
     @Override
+    protected String kind() {
+      return "read";
+    }
+
+    @Override
     protected boolean ready() {
       Replica.Read r = replica.read(key, p);
       // Only a covered read is kept: checks run concurrently (the parking thread's re-check and a

@@ -143,6 +143,7 @@ public final class RocksDbStore implements Store {
   private Throwable syncFailure;
   private boolean stopping;
   private final Thread syncer;
+  private volatile SyncListener syncListener = SyncListener.NONE;
   private final java.util.concurrent.ExecutorService acks;
 
   private record Pending(long upTo, CompletableFuture<Void> future) {}
@@ -241,6 +242,11 @@ public final class RocksDbStore implements Store {
 
   public Path directory() {
     return dir;
+  }
+
+  /** Tells {@code listener} of every fsync of the write-ahead log (for the fsync and group-commit metrics). */
+  public void onSync(SyncListener listener) {
+    this.syncListener = listener;
   }
 
   public SyncMode syncMode() {
@@ -392,7 +398,11 @@ public final class RocksDbStore implements Store {
         wb.put(metaCf, META_KEY, encodeMeta(batch.meta()));
         wb.put(metaCf, COUNT_KEY, ByteBuffer.allocate(8).putLong(count).array());
         db.write(writeOptions, wb);
-        if (mode == SyncMode.ALWAYS) db.syncWal();
+        if (mode == SyncMode.ALWAYS) {
+          long t0 = System.nanoTime();
+          db.syncWal();
+          syncListener.synced(System.nanoTime() - t0, 1);
+        }
       }
       keyCount = count;
       meta = batch.meta();
@@ -534,11 +544,13 @@ public final class RocksDbStore implements Store {
   private void syncLoop() {
     while (true) {
       long target;
+      long group;
       syncMutex.lock();
       try {
         while (pending.isEmpty() && !stopping) syncWork.awaitUninterruptibly();
         if (pending.isEmpty()) return;
         target = written;
+        group = target - synced;
       } finally {
         syncMutex.unlock();
       }
@@ -546,7 +558,11 @@ public final class RocksDbStore implements Store {
       lifecycle.readLock().lock();
       try {
         if (closed) failure = new IllegalStateException("store closed before sync");
-        else db.syncWal();
+        else {
+          long t0 = System.nanoTime();
+          db.syncWal();
+          syncListener.synced(System.nanoTime() - t0, group);
+        }
       } catch (RocksDBException | RuntimeException e) {
         failure = new StorageException("fsync of the write-ahead log in " + dir + " failed: " + e.getMessage(), e);
       } finally {

@@ -8,6 +8,7 @@ import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
 import dev.causalkv.core.ViewState;
 import dev.causalkv.driver.Metrics;
+import dev.causalkv.driver.PeerHealth;
 import dev.causalkv.wire.Json;
 import java.io.IOException;
 import java.time.Duration;
@@ -49,6 +50,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   private final String token;
   private final long holdMillis;
   private final Metrics metrics;
+  private final PeerHealth health;
   private final OkHttpClient pullClient;
   private final OkHttpClient shortClient;
   /**
@@ -76,10 +78,16 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   private volatile java.util.Set<String> unreachable = java.util.Set.of();
 
   public PeerTransport(Replica replica, String token, long holdMillis, Metrics metrics) {
+    this(replica, token, holdMillis, metrics, PeerHealth.detached());
+  }
+
+  /** As above, reporting every pull's outcome to {@code health} (links, lag, catch-up progress). */
+  public PeerTransport(Replica replica, String token, long holdMillis, Metrics metrics, PeerHealth health) {
     this.replica = replica;
     this.token = token;
     this.holdMillis = holdMillis;
     this.metrics = metrics;
+    this.health = health;
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequestsPerHost(16);
     this.pullClient = new OkHttpClient.Builder()
@@ -113,7 +121,10 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
     if (closed) return;
     List<String> peers = replica.peers();
     for (String p : new HashSet<>(pullers.keySet())) {
-      if (!peers.contains(p)) pullers.remove(p).stop();
+      if (!peers.contains(p)) {
+        pullers.remove(p).stop();
+        health.forget(p);
+      }
     }
     for (String p : peers) {
       Puller existing = pullers.get(p);
@@ -217,11 +228,14 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
           versions++;
           if (chunk.size() >= MERGE_CHUNK || chunkBytes >= MERGE_CHUNK_BYTES) {
             replica.merge(chunk);
+            health.merged(peer, versions);
             chunk = new ArrayList<>();
             chunkBytes = 0;
           }
         } else if (o.has("view")) {
-          replica.mergeView(Json.decodeView(o.get("view")));
+          ViewState peerView = Json.decodeView(o.get("view"));
+          replica.mergeView(peerView);
+          health.answerStarted(peer, peerView.members(), o.has("keys") ? o.get("keys").getAsLong() : -1);
         } else if (o.has("marks")) {
           if (!chunk.isEmpty()) replica.merge(chunk);
           long count = o.get("count").getAsLong();
@@ -231,6 +245,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
           metrics.add("pull.bytes_received", bytes);
           metrics.add("pull.versions_received", versions);
           metrics.inc(ownOnly ? "pull.completed_own" : "pull.completed");
+          health.answered(peer, ownOnly, versions, bytes);
           VectorClock peerApplied = o.has("applied") ? Json.decodeVc(o.get("applied")) : marks;
           return new Outcome(PullResult.COMPLETE, peerApplied, marks);
         }
@@ -248,7 +263,12 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
   @Override
   public boolean drain(String peer, long timeoutMillis) {
     OkHttpClient c = shortClient.newBuilder().callTimeout(Duration.ofMillis(timeoutMillis)).build();
-    return pullOnce(c, peer, 0, null, false).result() == PullResult.COMPLETE;
+    long start = System.nanoTime();
+    boolean ok = pullOnce(c, peer, 0, null, false).result() == PullResult.COMPLETE;
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    LOG.info(() -> ok ? "drained " + peer + " before its removal in " + ms + " ms"
+        : "could not drain " + peer + " before its removal (no complete answer in " + ms + " ms)");
+    return ok;
   }
 
   @Override
@@ -370,6 +390,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
         Thread.currentThread().interrupt();
         return Outcome.FAILED;
       }
+      health.catchUpStarted(peer);
       Runnable release = () -> {
         if (held.compareAndSet(true, false)) catchUp.release();
       };
@@ -400,6 +421,7 @@ public final class PeerTransport implements PeerLink, AutoCloseable {
           o = pullOnce(ownClient, peer, Math.min(holdMillis, OWN_HOLD_MILLIS), current, true);
         }
         failing = o.result() == PullResult.FAILED;
+        health.pullEnded(peer, o.result() == PullResult.COMPLETE, o.result() == PullResult.REFUSED, o.peerApplied());
         if (o.result() == PullResult.COMPLETE) {
           failures = 0;
           complete = !complete && forwardWatch.needsComplete(

@@ -1,0 +1,138 @@
+package dev.causalkv.http;
+
+import com.google.gson.JsonObject;
+import dev.causalkv.BuildInfo;
+import dev.causalkv.core.Replica;
+import dev.causalkv.driver.PeerHealth;
+import dev.causalkv.driver.Waiters;
+import dev.causalkv.wire.Json;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+
+/**
+ * The cluster at a glance: {@code GET /admin/peers} (this node and each peer it pulls from:
+ * reachable, last complete pull, how far behind, catching up, the peer's view) and
+ * {@code GET /admin/cluster} (the same from every member, gathered by this node, for the status
+ * page: a browser may not reach the members' own addresses, this node does).
+ */
+final class ClusterStatusApi {
+
+  /** How long the cluster answer waits for each member's own answer. */
+  static final long MEMBER_TIMEOUT_MILLIS = 1500;
+
+  private final Replica replica;
+  private final PeerHealth health;
+  private final Waiters waiters;
+  private final LongSupplier writes;
+  private final String token;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+
+  ClusterStatusApi(Replica replica, PeerHealth health, Waiters waiters, LongSupplier writes, String token) {
+    this.replica = replica;
+    this.health = health;
+    this.waiters = waiters;
+    this.writes = writes;
+    this.token = token;
+  }
+
+  void peers(HttpCall call) {
+    call.respond(200, self());
+  }
+
+  /** This node's answer of {@code /admin/peers}. */
+  private Map<String, Object> self() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("node", replica.nodeId());
+    out.put("origin", replica.origin());
+    out.put("version", BuildInfo.version());
+    out.put("uptimeSeconds", ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
+    out.put("view", String.join(",", replica.members()));
+    out.put("removed", replica.isRemovedSelf());
+    out.put("keys", replica.keyCount());
+    out.put("ownWrites", replica.meta().ownSeq());
+    out.put("writesAcknowledged", writes.getAsLong());
+    out.put("parked", waiters.parkedCount());
+    out.put("timeMillis", System.currentTimeMillis());
+    Map<String, PeerHealth.Peer> known = new HashMap<>();
+    for (PeerHealth.Peer p : health.snapshot()) known.put(p.peer(), p);
+    List<Object> peers = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    for (String id : replica.peers()) {
+      PeerHealth.Peer p = known.get(id);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("peer", id);
+      if (p == null) {
+        m.put("state", "unknown");
+        m.put("reachable", false);
+      } else {
+        m.put("state", p.state());
+        m.put("reachable", p.reachable());
+        m.put("lastSuccessfulPullMillis", p.lastSuccessMillis() == 0 ? null : p.lastSuccessMillis());
+        m.put("lastSuccessfulPullAgeSeconds", p.lastSuccessMillis() == 0 ? null : (now - p.lastSuccessMillis()) / 1000.0);
+        m.put("behindVersions", p.behindVersions());
+        m.put("behindSeconds", p.behindSeconds());
+        m.put("catchingUp", p.catchingUp());
+        m.put("view", String.join(",", p.view()));
+        m.put("pulls", p.pulls());
+        m.put("failedPulls", p.failures());
+      }
+      peers.add(m);
+    }
+    out.put("peers", peers);
+    return out;
+  }
+
+  /** Every member's {@code /admin/peers}, asked concurrently; a member that does not answer in time is listed as such. */
+  void cluster(HttpCall call) {
+    List<String> members = replica.members();
+    List<CompletableFuture<Object>> answers = new ArrayList<>();
+    for (String m : members) {
+      if (m.equals(replica.nodeId())) {
+        Map<String, Object> s = self();
+        s.put("answered", true);
+        answers.add(CompletableFuture.completedFuture(s));
+      }
+      else answers.add(ask(m));
+    }
+    CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0])).whenComplete((ok, err) -> {
+      List<Object> nodes = new ArrayList<>();
+      for (CompletableFuture<Object> a : answers) nodes.add(a.join());
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("node", replica.nodeId());
+      out.put("timeMillis", System.currentTimeMillis());
+      out.put("nodes", nodes);
+      call.respond(200, out);
+    });
+  }
+
+  private CompletableFuture<Object> ask(String member) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + member + "/admin/peers"))
+        .timeout(Duration.ofMillis(MEMBER_TIMEOUT_MILLIS)).GET();
+    if (token != null) b.header("X-Cluster-Token", token);
+    return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).<Object>thenApply(r -> {
+      if (r.statusCode() != 200) return unreachable(member, "answered " + r.statusCode());
+      JsonObject o = Json.object(r.body());
+      o.addProperty("answered", true);
+      return o;
+    }).exceptionally(e -> unreachable(member, e.getCause() != null ? e.getCause().toString() : e.toString()));
+  }
+
+  private static Map<String, Object> unreachable(String member, String why) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("node", member);
+    m.put("answered", false);
+    m.put("error", why);
+    return m;
+  }
+}
