@@ -133,16 +133,20 @@ public final class PeerHealth {
     pulls.inc(peer, complete ? "complete" : refused ? "refused" : "failed");
     l.pulls++;
     if (!complete) l.failures++;
-    String before = l.state;
     l.state = next;
+    l.consecutiveFailures = complete ? 0 : l.consecutiveFailures + 1;
     if (complete) {
       l.lastSuccess = now;
       if (peerApplied != null) l.peerApplied = peerApplied;
       if (behind(l) == 0) l.caughtUpMillis = now;
     }
-    if (!next.equals(before)) {
+    // Logged transitions are damped: a link is reported down after two failed pulls in a row, so
+    // one pull cut short (a peer restarting its listener, a cancelled call) makes no up/down pair.
+    String before = l.loggedState;
+    if (!next.equals(before) && (!next.equals("down") || l.consecutiveFailures >= 2 || before.equals("unknown"))) {
       long since = now - l.stateSince;
       l.stateSince = now;
+      l.loggedState = next;
       String was = before.equals("unknown") ? "" : " (was " + before + " for " + seconds(since) + ")";
       // a peer not up yet when this node starts is usual; one that goes away is worth a warning
       Level level = next.equals("up") || before.equals("unknown") ? Level.INFO : Level.WARNING;
@@ -221,6 +225,8 @@ public final class PeerHealth {
    */
   private static final class Link {
     volatile String state = "unknown";
+    volatile String loggedState = "unknown";
+    volatile int consecutiveFailures;
     volatile long stateSince;
     volatile long lastSuccess;
     volatile long caughtUpMillis;

@@ -24,6 +24,9 @@ final class EdgeMetrics {
         "Answers 400 Payload out of date: the node could not show the client's history in time", "op");
     this.writes = metrics.counter("causalkv_writes_acknowledged_total",
         "Client writes (PUT, DELETE) this node acknowledged", "op");
+    // series that exist from the start read as 0 rather than missing (rate() and alerts want them)
+    for (String op : new String[] {"get", "search", "delete"}) outOfDate.add(0, op);
+    for (String op : new String[] {"put", "delete"}) writes.add(0, op);
   }
 
   /** Starts timing {@code ex}; the observation is made when the exchange completes, however it ends. */
