@@ -73,7 +73,7 @@ public final class Main {
         + "; CAUSAL_WAIT_MS=" + config.causalWaitMillis() + " PULL_HOLD_MS=" + config.pullHoldMillis()
         + " WORKER_THREADS=" + config.workerThreads() + " CLOCK_SKEW_MS=" + config.clockSkewMillis()
         + " CLUSTER_TOKEN=" + (config.clusterToken() == null ? "unset" : "set")
-        + " LOG_LEVEL=" + level.getName().toLowerCase());
+        + " LOG_LEVEL=" + Logs.name(level));
     return 0;
   }
 }

@@ -41,6 +41,12 @@ public final class Logs {
     };
   }
 
+  /** The LOG_LEVEL word for {@code level} (error, warn, info, debug, trace, off). */
+  public static String name(Level level) {
+    if (level == Level.OFF) return "off";
+    return OneLine.level(level).toLowerCase(Locale.ROOT);
+  }
+
   /** Installs the one-line stderr handler with the node's loggers at {@code level}. */
   public static void configure(Level level) {
     LogManager.getLogManager().reset();
@@ -81,7 +87,7 @@ public final class Logs {
       return b.append(System.lineSeparator()).toString();
     }
 
-    private static String level(Level l) {
+    static String level(Level l) {
       if (l == Level.SEVERE) return "ERROR";
       if (l == Level.WARNING) return "WARN";
       if (l == Level.INFO) return "INFO";
