@@ -88,8 +88,9 @@ final class StatusCommand implements Callable<Integer> {
     Table t = new Table("NODE", "STATE", "VERSION", "KEYS", "DIGEST", "PEERS UP", "BEHIND", "VIEW", "UPTIME");
     for (NodeState s : states) {
       if (!s.up()) {
-        String why = s.peers.answered() ? "answered " + s.peers.status() : s.peers.failure();
-        t.row(s.node(), "DOWN", "-", "-", "-", "-", "-", "-", why);
+        String why = !s.peers.answered() ? s.peers.failure()
+            : "answered " + s.peers.status() + (s.peers.status() == 401 ? " (give --token or CLUSTER_TOKEN)" : "");
+        t.row(s.node(), s.peers.answered() ? "ERROR" : "DOWN", "-", "-", "-", "-", "-", "-", why);
         continue;
       }
       JsonObject p = s.p();

@@ -36,7 +36,8 @@ final class ClusterStatusApi {
   private final Waiters waiters;
   private final LongSupplier writes;
   private final String token;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+  /** Made on first use: most nodes never answer {@code /admin/cluster}, and a client owns a thread. */
+  private volatile HttpClient http;
 
   ClusterStatusApi(Replica replica, PeerHealth health, Waiters waiters, LongSupplier writes, String token) {
     this.replica = replica;
@@ -120,12 +121,23 @@ final class ClusterStatusApi {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + member + "/admin/peers"))
         .timeout(Duration.ofMillis(MEMBER_TIMEOUT_MILLIS)).GET();
     if (token != null) b.header("X-Cluster-Token", token);
-    return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).<Object>thenApply(r -> {
+    return client().sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).<Object>thenApply(r -> {
       if (r.statusCode() != 200) return unreachable(member, "answered " + r.statusCode());
       JsonObject o = Json.object(r.body());
       o.addProperty("answered", true);
       return o;
     }).exceptionally(e -> unreachable(member, e.getCause() != null ? e.getCause().toString() : e.toString()));
+  }
+
+  private HttpClient client() {
+    HttpClient c = http;
+    if (c == null) {
+      synchronized (this) {
+        if (http == null) http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+        c = http;
+      }
+    }
+    return c;
   }
 
   private static Map<String, Object> unreachable(String member, String why) {

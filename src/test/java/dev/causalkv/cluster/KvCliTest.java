@@ -152,6 +152,16 @@ class KvCliTest {
   }
 
   @Test
+  void statusSendsTheClusterTokenToAdminEndpoints() {
+    try (TestCluster c = TestCluster.start(2, Map.of("CLUSTER_TOKEN", "s3cret"))) {
+      String all = String.join(",", c.ids());
+      assertTrue(kv("--nodes", all, "status").rc(1).out().contains("answered 401"));
+      await().atMost(Duration.ofSeconds(20)).until(() -> kv("--nodes", all, "--token", "s3cret", "status").rc() == 0);
+      kv("-n", c.id(0), "put", "k", "v").ok(); // the key-value API needs no token
+    }
+  }
+
+  @Test
   void viewCommandsListAddAndRemoveMembers() {
     try (TestCluster c = TestCluster.start(2)) {
       String a = c.id(0), b = c.id(1);

@@ -277,6 +277,19 @@ class OpsEndpointsTest {
   }
 
   @Test
+  void withAClusterTokenTheClusterAnswerCarriesItToEveryMember() {
+    try (TestCluster c = TestCluster.start(2, Map.of("CLUSTER_TOKEN", "s3cret"))) {
+      String a = c.id(0);
+      assertEquals(401, raw("GET", a, "/admin/cluster", "").statusCode());
+      HttpResponse<String> r = raw("GET", a, "/admin/cluster", "", "X-Cluster-Token", "s3cret");
+      assertEquals(200, r.statusCode(), r.body());
+      for (JsonElement e : com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonArray("nodes")) {
+        assertTrue(e.getAsJsonObject().get("answered").getAsBoolean(), e.toString());
+      }
+    }
+  }
+
+  @Test
   void statusPageIsOneSelfContainedHtmlPage() {
     try (TestCluster c = TestCluster.start(1)) {
       HttpResponse<String> r = raw("GET", c.id(0), "/status", "");
