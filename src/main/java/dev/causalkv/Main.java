@@ -65,7 +65,10 @@ public final class Main {
       System.err.println("causalkv: cannot start: " + e.getMessage());
       return 1;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      Logger.getLogger(Main.class.getName()).info("shutting down: answering parked requests, closing the store");
+      node.close();
+    }, "shutdown"));
     Logger.getLogger(Main.class.getName()).info(() -> "causalkv " + BuildInfo.version() + ": node " + config.nodeId()
         + " (origin " + node.replica().origin() + ") listening on " + config.bind() + ":" + node.port()
         + "; view " + String.join(",", node.replica().members())
