@@ -158,6 +158,13 @@ public final class Metrics {
     }
   }
 
+  /** A running measurement of a {@link Histogram}: {@link #close} observes it. */
+  @FunctionalInterface
+  public interface Timer extends AutoCloseable {
+    @Override
+    void close();
+  }
+
   /** A histogram with fixed label names; children are cached per label values. */
   public static final class Histogram {
     private final io.prometheus.metrics.core.metrics.Histogram histogram;
@@ -176,6 +183,13 @@ public final class Metrics {
     /** Observes a duration measured with {@link System#nanoTime}, in seconds. */
     public void observeNanos(long nanos, String... labelValues) {
       observe(nanos / 1e9, labelValues);
+    }
+
+    /** Starts timing; closing the timer observes the seconds since (try-with-resources). */
+    public Timer startTimer(String... labelValues) {
+      long start = System.nanoTime();
+      DistributionDataPoint child = child(labelValues);
+      return () -> child.observe((System.nanoTime() - start) / 1e9);
     }
 
     /** How many observations the series with these label values has had. */

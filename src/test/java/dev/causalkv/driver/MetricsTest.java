@@ -45,6 +45,10 @@ class MetricsTest {
     h.observeNanos(2_000_000, "get");
     h.observe(0.5, "get");
     assertEquals(2, h.count("get"));
+    try (Metrics.Timer t = h.startTimer("put")) {
+      Thread.sleep(2);
+    }
+    assertEquals(1, h.count("put"));
     a.gauge("causalkv_answer", "always 42", () -> 42);
     a.gauge("causalkv_unknown", "NaN: left out", () -> Double.NaN);
     a.gauges("causalkv_per_peer", "per peer", "peer", () -> Map.of("p1", 1, "p2", Double.NaN));
