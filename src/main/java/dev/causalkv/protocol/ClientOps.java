@@ -191,7 +191,15 @@ final class ClientOps {
       return;
     }
     if (core.viewChanges().isFenced()) {
-      fenced.add(value == null ? withOp(op, Event.Op.DELETE) : op);
+      Event.ClientOp waiting = value == null ? withOp(op, Event.Op.DELETE) : op;
+      fenced.add(waiting);
+      core.deadlines().at(core.now() + ViewChanges.FENCE_WAIT_MILLIS, () -> {
+        if (fenced.remove(waiting)) {
+          core.count("client.refused_leaving");
+          core.reply(new Reply.Unavailable(waiting.id(),
+              "This node is being removed from the view; nothing was written: retry at another member"));
+        }
+      });
       return;
     }
     Siblings prior = core.replica().get(op.key());

@@ -30,6 +30,9 @@ import java.util.function.Supplier;
  *
  * <p>Not thread-safe: the driver serialises {@link #step} and {@link #advance}. {@link #tryRead}
  * and the inspection methods may be called from any thread.
+ *
+ * <p>Longer than our usual bound: it is the one place every event is routed and the parts
+ * composed, and most of its lines are that routing table and the accessors the parts share.
  */
 public final class NodeCore {
 
@@ -103,6 +106,7 @@ public final class NodeCore {
   private VectorClock appliedMark;
   private ViewState viewMark;
   private boolean reconcileMark;
+  private boolean admittedMark;
   private long nextGcAtMillis;
 
   private NodeCore(Config config, Replica replica, Counter counter) {
@@ -118,7 +122,21 @@ public final class NodeCore {
     this.appliedMark = replica.meta().applied();
     this.viewMark = replica.meta().view();
     this.reconcileMark = replica.meta().mustReconcile();
-    pullers.reconcile(Membership.peers(viewMark, config.nodeId()));
+    pullers.reconcile(pullFrom());
+  }
+
+  /**
+   * Whom to pull from: the peers in the view; and, until some member has admitted this node, also
+   * every node of its configured {@code VIEW}, removed ones included: a recorded change adding it
+   * may be held only by a node that was removed before it could push it, and a refusal from that
+   * node carries its view, so the change is learnt from it (docs/design.md §6).
+   */
+  private List<String> pullFrom() {
+    List<String> peers = new ArrayList<>(Membership.peers(replica.meta().view(), config.nodeId()));
+    if (!pullers.admittedOnce() && !replica.meta().view().isRemoved(config.nodeId())) {
+      for (String m : config.initialView()) if (!m.equals(config.nodeId()) && !peers.contains(m)) peers.add(m);
+    }
+    return peers;
   }
 
   /**
@@ -274,10 +292,14 @@ public final class NodeCore {
     if (changed) {
       viewMark = v;
       stability.viewChanged();
-      pullers.reconcile(Membership.peers(v, config.nodeId()));
+      pullers.reconcile(pullFrom());
       pullers.wakeAll();
       viewChanges.onViewChanged();
       count("view.changed", 1);
+    }
+    if (admittedMark != pullers.admittedOnce()) {
+      admittedMark = pullers.admittedOnce();
+      pullers.reconcile(pullFrom()); // admitted: stop asking nodes that are not members
     }
     if (reconcile && !reconcileMark) pullers.restartCatchUp();
     boolean reconciled = reconcileMark && !reconcile; // reads that waited for it may go now
@@ -304,38 +326,10 @@ public final class NodeCore {
     pullers.reconcile(List.of());
   }
 
-  // ---------------------------------------------------------------- re-admission
-
-  /**
-   * After a reconciling catch-up (docs/design.md §6): the peer's answer held every live version it
-   * had, and its marks say what it reflects. A version held here that the marks cover but the
-   * answer did not carry is one the peer superseded and then dropped, by garbage collection of
-   * the tombstone that dominated it while this node was out of the view: drop it here too, or the
-   * deleted value would come back. Versions the marks do not cover are writes the peer never saw
-   * (this node's own while it was away, among them) and stay, to flow to the members.
-   */
+  /** A reconciling catch-up ended whole: drop what the member reflects but no longer holds (docs/design.md §6). */
   void reconcileAfter(VectorClock marks, Set<Dot> confirmed) {
-    int dropped = 0;
-    try (Store.Scan scan = replica.store().scan()) {
-      while (scan.hasNext()) {
-        Siblings stored = scan.next();
-        if (stored.isEmpty()) continue;
-        String key = stored.versions().get(0).key();
-        Siblings s = replica.get(key);
-        Siblings kept = Siblings.EMPTY;
-        boolean changed = false;
-        for (Version v : s.versions()) {
-          if (marks.covers(v.dot()) && !confirmed.contains(v.dot())) changed = true;
-          else kept = kept.merge(v);
-        }
-        if (changed) {
-          replica.put(key, kept);
-          dropped++;
-        }
-      }
-    }
-    replica.setMeta(replica.meta().withReconcile(false));
-    count("reconcile.keys_changed", dropped);
+    int changed = Readmission.reconcile(replica, marks, confirmed);
+    count("reconcile.keys_changed", changed);
     count("reconcile.completed", 1);
   }
 

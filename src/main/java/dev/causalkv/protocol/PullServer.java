@@ -62,12 +62,17 @@ final class PullServer {
       core.reply(new Reply.Unavailable(e.id(), "re-admitted to the view: reconciling its data with a member first"));
       return;
     }
+    if (core.viewChanges().removing(req.from()) && req.mode() != PullRequest.Mode.DRAIN) {
+      // Neither admitted (that would tell it the removal is off) nor refused (not recorded yet).
+      core.reply(new Reply.Unavailable(e.id(), "this node is removing the puller from the view"));
+      return;
+    }
     if (!admit(req)) {
       core.count("pull.refused");
       core.reply(new Reply.PullRefusal(e.id(), core.replica().meta().view()));
       return;
     }
-    if (req.mode() == PullRequest.Mode.DRAIN && req.leaving()) core.viewChanges().fence();
+    if (req.mode() == PullRequest.Mode.DRAIN && req.leaving()) core.viewChanges().fence(req.from());
     // The puller's applied was durable when it sent it (drivers send only after durable): a safe stability report.
     core.noteReport(req.from(), req.since(), req.view());
     Held h = new Held(e.id(), req, core.now());

@@ -47,6 +47,7 @@ final class Pullers {
     final String name;
     final ForwardWatch watch = new ForwardWatch(FORWARD_AFTER_MILLIS);
     long inFlight;
+    long issuedMillis;
     Kind kind;
     long silenceMillis;
     long lastHeardMillis;
@@ -81,8 +82,10 @@ final class Pullers {
   private long turn;
   /** A complete pull from some peer has succeeded since start-up (sticky: for readiness). */
   private boolean caughtUpOnce;
-  /** Something {@link #snapshot} shows changed since it was last taken. */
+  /** Something {@link #snapshotIfChanged} shows changed since it was last taken. */
   private boolean changed = true;
+  /** Some peer has answered a pull (not refused it): a member lists this node. */
+  private boolean admittedOnce;
 
   Pullers(NodeCore core) {
     this.core = core;
@@ -93,6 +96,10 @@ final class Pullers {
   }
 
   /** True once a complete pull from some peer has succeeded, or when there is no peer to pull from. */
+  boolean admittedOnce() {
+    return admittedOnce;
+  }
+
   boolean caughtUp() {
     return caughtUpOnce || peers.isEmpty();
   }
@@ -176,6 +183,7 @@ final class Pullers {
         kind == Kind.OWN ? PullRequest.Mode.OWN : PullRequest.Mode.ALL, wait, false);
     p.inFlight = id;
     if (p.kind != kind) changed = true;
+    p.issuedMillis = core.now();
     p.kind = kind;
     p.began = false;
     p.received = 0;
@@ -245,6 +253,8 @@ final class Pullers {
       return;
     }
     core.replica().raiseApplied(marks);
+    admittedOnce = true;
+    core.viewChanges().admittedBy(p.name, p.issuedMillis);
     if (p.confirmed != null) core.reconcileAfter(marks, p.confirmed);
     p.confirmed = null;
     p.failures = 0;

@@ -20,11 +20,14 @@ import java.util.Set;
  * removal. A node asked to remove itself hands the change to another member, which drains it; if
  * no member can be reached, it refuses rather than strand its writes. A node that cannot be
  * drained (down or cut off) is removed anyway, and the answer says what may be lost.
+ *
+ * <p>Longer than our usual bound: the coordinator's phases (drain, gather, record, push, hand
+ * over) and the member's side (pushes, the fence) share one change in progress and read best together.
  */
 final class ViewChanges {
 
-  /** How long a node being removed fences its writes at most, if it never learns of its removal. */
-  static final long FENCE_MILLIS = 5_000;
+  /** How long a write waits at a fenced node before it is refused (nothing written). */
+  static final long FENCE_WAIT_MILLIS = 5_000;
 
   private final NodeCore core;
   private final ArrayDeque<Event.ViewChangeRequested> queue = new ArrayDeque<>();
@@ -32,7 +35,9 @@ final class ViewChanges {
   /** Drain pulls in flight: pull id → the change waiting for it (null: a member's own drain on learning a removal). */
   private final Map<Long, Change> drains = new LinkedHashMap<>();
   private final Map<Long, long[]> drainCounts = new LinkedHashMap<>();
-  private long fencedUntilMillis;
+  /** The node that drained this one for its removal (fenced while non-null), and since when. */
+  private String fencedBy;
+  private long fencedSinceMillis;
 
   /** The change in progress. */
   private final class Change {
@@ -58,7 +63,12 @@ final class ViewChanges {
   }
 
   boolean isFenced() {
-    return fencedUntilMillis > core.now();
+    return fencedBy != null;
+  }
+
+  /** True while this node is removing {@code member}: its pulls are neither refused nor admitted yet. */
+  boolean removing(String member) {
+    return current != null && !current.request.add() && current.request.member().equals(member);
   }
 
   boolean busy() {
@@ -299,23 +309,33 @@ final class ViewChanges {
 
   // ---------------------------------------------------------------- the fence of a leaving node
 
-  /** A drain for this node's removal arrived: its writes wait until it learns the outcome, at most {@link #FENCE_MILLIS}. */
-  void fence() {
-    fencedUntilMillis = core.now() + FENCE_MILLIS;
-    long until = fencedUntilMillis;
-    core.count("view.fenced");
-    core.deadlines().at(until, () -> {
-      if (fencedUntilMillis == until) lift();
-    });
+  /**
+   * A drain for this node's removal arrived from {@code coordinator}: its writes wait (reads go
+   * on) until it learns the outcome, so that no write it acknowledges falls between the drain and
+   * the removal. The outcome is learnt either as its removal (the view says so), or as the
+   * coordinator admitting one of its pulls issued since, which it does only once it is no longer
+   * removing this node (it refuses them while it is, see {@link #removing}), so the removal did
+   * not happen. Time alone never lifts the fence: a removal recorded but not yet learnt would
+   * strand the writes taken after it.
+   */
+  void fence(String coordinator) {
+    if (fencedBy == null || !fencedBy.equals(coordinator)) core.count("view.fenced");
+    fencedBy = coordinator;
+    fencedSinceMillis = core.now();
   }
 
-  /** The view changed: once removed, this node serves alone, and its waiting writes go ahead. */
+  /** A pull from {@code peer}, issued at {@code issuedMillis}, was answered whole. */
+  void admittedBy(String peer, long issuedMillis) {
+    if (fencedBy != null && fencedBy.equals(peer) && issuedMillis > fencedSinceMillis) lift();
+  }
+
+  /** The view changed: once removed, this node serves alone, and its waiting writes are refused. */
   void onViewChanged() {
-    if (fencedUntilMillis != 0 && core.replica().meta().view().isRemoved(core.nodeId())) lift();
+    if (fencedBy != null && core.replica().meta().view().isRemoved(core.nodeId())) lift();
   }
 
   private void lift() {
-    fencedUntilMillis = 0;
+    fencedBy = null;
     core.clientOps().releaseFenced();
   }
 

@@ -75,6 +75,11 @@ final class CausalChecker {
    * reads and convergence must reflect.
    */
   private final BitSet forfeited = new BitSet();
+  /**
+   * Writes a read may miss by design: those of a removed node beyond the marks its removal
+   * drained (reads then ignore them), whether or not they later reach the members after all.
+   */
+  private final BitSet readExcused = new BitSet();
   /** Anomalies that hold only while their culprit write is not forfeited. */
   private final Map<Anomaly, Integer> conditional = new java.util.IdentityHashMap<>();
   /** Writes answered as indefinite (storage failed while making them durable), and those of them seen since. */
@@ -123,7 +128,7 @@ final class CausalChecker {
   private void dropForfeited() {
     for (var it = conditional.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();
-      if (forfeited.get(e.getValue())) {
+      if (forfeited.get(e.getValue()) || readExcused.get(e.getValue())) {
         anomalies.remove(e.getKey());
         it.remove();
       }
@@ -280,6 +285,16 @@ final class CausalChecker {
    * {@code adopt}, the returned payload was merge(P, VC(S)) and the session now depends on S.
    */
   void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
+    read(opId, session, node, key, siblings, covered, adopt, payloadOut, Map.of());
+  }
+
+  /**
+   * As above, with the drained marks of the removals the reading node knew of: node id → what was
+   * drained of its origins. A write of a removed node beyond them may be missed by design (the
+   * read ignores it: docs/design.md §6).
+   */
+  void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut,
+      Map<String, VectorClock> removedDrained) {
     BitSet gone = collected.getOrDefault(key, new BitSet());
     BitSet reflected = new BitSet();
     BitSet returned = new BitSet();
@@ -293,12 +308,13 @@ final class CausalChecker {
       reflected.or(closure(id));
     }
     for (int x = returned.nextSetBit(0); x >= 0; x = returned.nextSetBit(x + 1)) {
-      if (collectedOverwrote.getOrDefault(key, new BitSet()).get(x)) {
+      if (covered && collectedOverwrote.getOrDefault(key, new BitSet()).get(x)) { // an answer that shows state
         fail("deleted key came back", node + " returned " + writes.get(x).describe() + ", which a collected tombstone follows", opId, writes.get(x).opId());
       }
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
-        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x) && !forfeited.get(i)) {
+        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x) && !forfeited.get(i) && !readExcused.get(i)
+            && !ignoredHere(writes.get(i), removedDrained)) {
           failUnlessForfeited(i, "stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
               + " in the session's causal past overwrote", opId, writes.get(x).opId(), writes.get(i).opId());
           break;
@@ -310,7 +326,8 @@ final class CausalChecker {
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
         Write w = writes.get(i);
-        if (!w.key().equals(key) || reflected.get(i) || forfeited.get(i)) continue;
+        if (!w.key().equals(key) || reflected.get(i) || forfeited.get(i) || readExcused.get(i)) continue;
+        if (ignoredHere(w, removedDrained)) continue;
         String rule = sessionOwn[session].get(i) ? "read-your-writes"
             : sessionSeen[session].get(i) ? "monotonic reads"
             : "causal read (writes-follow-reads / transitive)";
@@ -340,11 +357,36 @@ final class CausalChecker {
     forfeited.clear(id);
   }
 
+  /** Reads may miss these writes: their node was removed and they lie beyond what its removal drained. */
+  void excuseReads(java.util.Set<Dot> dots) {
+    for (Dot d : dots) {
+      Integer id = byDot.get(d);
+      if (id != null) readExcused.set(id);
+    }
+    dropForfeited();
+  }
+
+  /** True for a write already excused from the history (answered as indefinite, or lost by design). */
+  boolean excused(Dot d) {
+    Integer id = byDot.get(d);
+    return id != null && forfeited.get(id);
+  }
+
+  private static boolean ignoredHere(Write w, Map<String, VectorClock> removedDrained) {
+    String origin = w.dot().origin();
+    int hash = origin.lastIndexOf('#');
+    VectorClock drained = removedDrained.get(hash < 0 ? origin : origin.substring(0, hash));
+    return drained != null && w.dot().seq() > drained.get(origin);
+  }
+
   /** These writes were lost with a node removed while it could not be drained. */
   void forfeit(java.util.Set<Dot> dots) {
     for (Dot d : dots) {
       Integer id = byDot.get(d);
-      if (id != null) forfeited.set(id);
+      if (id != null) {
+        forfeited.set(id);
+        readExcused.set(id);
+      }
     }
     dropForfeited();
   }
@@ -358,6 +400,7 @@ final class CausalChecker {
     for (Version v : versions) {
       Integer id = byDot.get(v.dot());
       if (id == null || forfeited.get(id)) continue;
+      if (collectedTombstones.get(id)) continue; // a tombstone some member collected: gone for good anyway
       boolean overwritten = false;
       for (int j = 0; j < writes.size() && !overwritten; j++) {
         overwritten = j != id && writes.get(j).key().equals(v.key()) && past.get(j).get(id);

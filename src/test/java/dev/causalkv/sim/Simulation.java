@@ -436,8 +436,8 @@ final class Simulation {
         viewChanges++;
         event(coord.id + (vc.applied() ? " removed " + victim + "; acknowledged by " + vc.acknowledged() + ", not by "
             + vc.unreachable() + (vc.warning() == null ? "" : "; warning: " + vc.warning()) : " no longer had " + victim));
-        if (vc.applied()) forfeit(victim, vc, true);
-        else if (coord.core().meta().view().isRemoved(victim)) forfeit(victim, vc, false); // done by an attempt whose answer was lost
+        if (vc.applied()) forfeit(victim, vc, true, coord.core().meta().view());
+        else if (coord.core().meta().view().isRemoved(victim)) forfeit(victim, vc, false, coord.core().meta().view()); // done by an attempt whose answer was lost
         if (after != null) after.run();
       } else {
         event(coord.id + " could not remove " + victim + ": " + r);
@@ -454,7 +454,14 @@ final class Simulation {
    * killed, crashed or cut off) are lost by design, and the removal's answer must have said that
    * something might be.
    */
-  private void forfeit(String victim, Reply.ViewChange answer, boolean mustWarn) {
+  private void forfeit(String victim, Reply.ViewChange answer, boolean mustWarn, dev.causalkv.core.ViewState view) {
+    dev.causalkv.core.ViewState.Entry entry = view.entries().get(victim);
+    VectorClock drained = entry == null || entry.present() ? VectorClock.EMPTY : entry.drained();
+    Set<Dot> beyond = new HashSet<>();
+    for (CausalChecker.Write w : checker.writes()) {
+      if (w.dot().origin().startsWith(victim + "#") && w.dot().seq() > drained.get(w.dot().origin())) beyond.add(w.dot());
+    }
+    if (!beyond.isEmpty()) checker.excuseReads(beyond); // reads ignore them from the removal on, by design
     Map<String, Long> best = new TreeMap<>();
     for (SimNode n : nodes.values()) {
       if (n.id.equals(victim) || deadForGood.contains(n.id) || !n.started()) continue;
@@ -463,7 +470,7 @@ final class Simulation {
     Set<Dot> lost = new HashSet<>();
     for (CausalChecker.Write w : checker.writes()) {
       String origin = w.dot().origin();
-      if (!origin.startsWith(victim + "#")) continue;
+      if (!origin.startsWith(victim + "#") || checker.excused(w.dot())) continue;
       if (w.dot().seq() > best.getOrDefault(origin, 0L)) lost.add(w.dot());
     }
     if (!lost.isEmpty()) {
@@ -544,20 +551,20 @@ final class Simulation {
         finish(op, c.outcome() + " as " + c.visible().dot() + " ts=" + c.visible().ts() + " vc=" + c.visible().vc());
       }
       case VALUE, SEARCHED -> {
-        checker.read(op.id, s, n.id, op.key, sibs, true, true, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, true, true, c.payload(), removedDrained(n));
         payloads[s] = c.payload();
         finish(op, c.outcome() + (c.visible() != null ? " '" + c.visible().value() + "'" : " exists=" + c.exists()) + shown
             + " payload " + c.payload());
       }
       case NOT_FOUND -> {
         boolean delete = op.kind.equals("DELETE");
-        checker.read(op.id, s, n.id, op.key, sibs, true, !delete, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, true, !delete, c.payload(), removedDrained(n));
         if (!delete) payloads[s] = c.payload();
         finish(op, "404" + shown + " payload " + c.payload());
       }
       case OUT_OF_DATE -> {
         outOfDate++;
-        checker.read(op.id, s, n.id, op.key, sibs, false, true, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, false, true, c.payload(), removedDrained(n));
         payloads[s] = c.payload();
         finish(op, "400 Payload out of date" + shown + ", payload " + c.payload());
       }
@@ -571,6 +578,15 @@ final class Simulation {
         finish(op, "400 Payload is not valid");
       }
     }
+  }
+
+  /** The removals {@code n} knows of when it answers, with their drained marks (what its reads may ignore). */
+  private static Map<String, VectorClock> removedDrained(SimNode n) {
+    Map<String, VectorClock> out = new TreeMap<>();
+    for (Map.Entry<String, dev.causalkv.core.ViewState.Entry> e : n.core().meta().view().entries().entrySet()) {
+      if (!e.getValue().present()) out.put(e.getKey(), e.getValue().drained());
+    }
+    return out;
   }
 
   private void finish(Op op, String outcome) {
