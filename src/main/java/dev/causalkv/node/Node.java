@@ -114,10 +114,10 @@ public final class Node implements AutoCloseable {
     try {
       health.observe(c.peers(), nowMillis);
       ViewState v = c.meta().view();
-      if (!v.equals(loggedView)) {
+      if (v != loggedView) { // the same object unless a step changed the metadata's view: cheap on every step
         ViewState before = loggedView;
         loggedView = v;
-        logViewChange(before, v);
+        if (!v.equals(before)) logViewChange(before, v);
       }
       if (c.isFailed() && !failureLogged) {
         failureLogged = true;
