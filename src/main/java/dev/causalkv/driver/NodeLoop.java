@@ -35,17 +35,33 @@ public final class NodeLoop {
     void wakeAt(long atMillis);
   }
 
+  /**
+   * Told after every step, under the loop's lock, once the step's state is published (for logs
+   * and metrics that follow the core's snapshots in order). Must be quick and must not call back
+   * into the loop.
+   */
+  @FunctionalInterface
+  public interface Observer {
+    void stepped(NodeCore core, long nowMillis);
+  }
+
   private final NodeCore core;
   private final Store store;
   private final Effects effects;
   private final LongSupplier clockMillis;
+  private final Observer observer;
   private long armedAtMillis = Long.MAX_VALUE;
 
   public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis) {
+    this(core, store, effects, clockMillis, (c, now) -> {});
+  }
+
+  public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis, Observer observer) {
     this.core = core;
     this.store = store;
     this.effects = effects;
     this.clockMillis = clockMillis;
+    this.observer = observer;
   }
 
   public NodeCore core() {
@@ -85,6 +101,7 @@ public final class NodeLoop {
         }
       }
       answers = core.advance();
+      observer.stepped(core, now);
       if (ready.wakeAtMillis() < armedAtMillis) {
         armedAtMillis = ready.wakeAtMillis();
         wake = armedAtMillis;

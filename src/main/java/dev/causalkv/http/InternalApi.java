@@ -83,7 +83,7 @@ final class InternalApi {
       call.exchange.setStatusCode(200);
       call.exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-ndjson");
       OutputStream out = new BufferedOutputStream(call.exchange.getOutputStream(), 64 * 1024);
-      bytes += write(out, PullStreamCodec.head(a.view(), a.marks()));
+      bytes += write(out, PullStreamCodec.head(a.view(), a.marks(), loop.core().keyCount())); // keys: for catch-up progress
       while (delta.hasNext()) {
         bytes += write(out, PullStreamCodec.version(delta.next()));
         count++;

@@ -30,18 +30,22 @@ final class PullCall implements Callback {
   private final long pullId;
   private final Consumer<Event> events;
   private final Metrics metrics;
+  private final PullLog.Watch watch;
   private final Runnable onDone;
+  private long bytes;
 
-  PullCall(long pullId, Consumer<Event> events, Metrics metrics, Runnable onDone) {
+  PullCall(long pullId, Consumer<Event> events, Metrics metrics, PullLog.Watch watch, Runnable onDone) {
     this.pullId = pullId;
     this.events = events;
     this.metrics = metrics;
+    this.watch = watch;
     this.onDone = onDone;
   }
 
   @Override
   public void onFailure(Call call, IOException e) {
     onDone.run();
+    watch.failed(0);
     events.accept(new Event.PullFailed(pullId));
   }
 
@@ -55,6 +59,8 @@ final class PullCall implements Callback {
     }
     onDone.run();
     if (last instanceof Event.PullFailed) metrics.inc("pull.transport_failed");
+    if (last instanceof Event.AnswerEnded e) watch.ended(e.count() == watch.received(), bytes);
+    else watch.failed(bytes);
     events.accept(last);
   }
 
@@ -70,7 +76,6 @@ final class PullCall implements Callback {
     BufferedSource src = body.source();
     List<Version> chunk = new ArrayList<>();
     long chunkChars = 0;
-    long bytes = 0;
     String line;
     while ((line = src.readUtf8Line()) != null) {
       bytes += line.length() + 1;
@@ -80,19 +85,23 @@ final class PullCall implements Callback {
         chunkChars += line.length();
         if (chunk.size() >= CHUNK_VERSIONS || chunkChars >= CHUNK_CHARS) {
           events.accept(new Event.AnswerVersions(pullId, chunk));
+          watch.versions(chunk.size());
           chunk = new ArrayList<>();
           chunkChars = 0;
         }
       } else if (l instanceof PullStreamCodec.Head h) {
         events.accept(new Event.AnswerBegan(pullId, h.view(), h.marks()));
+        watch.began(h.keys());
       } else if (l instanceof PullStreamCodec.End e) {
         if (!chunk.isEmpty()) events.accept(new Event.AnswerVersions(pullId, chunk));
+        watch.versions(chunk.size());
         metrics.add("pull.bytes_received", bytes);
         return new Event.AnswerEnded(pullId, e.marks(), e.applied(), e.count());
       }
     }
     // Merging a partial answer is safe; raising marks is not: the core only merges this part.
     if (!chunk.isEmpty()) events.accept(new Event.AnswerVersions(pullId, chunk));
+    watch.versions(chunk.size());
     metrics.add("pull.bytes_received", bytes);
     metrics.inc("pull.truncated");
     return new Event.PullFailed(pullId);

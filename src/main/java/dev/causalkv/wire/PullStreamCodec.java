@@ -17,8 +17,11 @@ public final class PullStreamCodec {
   /** One decoded line. */
   public sealed interface Line {}
 
-  /** The head: the server's view, and the marks (which may be raised only at the end). */
-  public record Head(ViewState view, VectorClock marks) implements Line {}
+  /**
+   * The head: the server's view, the marks (which may be raised only at the end), and the number
+   * of keys the server holds, an estimate for progress reports (-1: not sent).
+   */
+  public record Head(ViewState view, VectorClock marks, long keys) implements Line {}
 
   /** One version of the answer. */
   public record Ver(Version version) implements Line {}
@@ -29,9 +32,15 @@ public final class PullStreamCodec {
   private PullStreamCodec() {}
 
   public static byte[] head(ViewState view, VectorClock marks) {
+    return head(view, marks, -1);
+  }
+
+  /** The head with the server's key count ({@code keys} &lt; 0: left out), so a catching-up puller can report progress. */
+  public static byte[] head(ViewState view, VectorClock marks, long keys) {
     JsonObject o = new JsonObject();
     o.add("view", Json.encode(view));
     o.add("head", Json.encode(marks));
+    if (keys >= 0) o.addProperty("keys", keys);
     return line(o);
   }
 
@@ -60,7 +69,8 @@ public final class PullStreamCodec {
       if (o.has("ver")) return new Ver(Json.decodeVersion(o.getAsJsonObject("ver")));
       if (o.has("view")) {
         VectorClock marks = o.has("head") ? Json.decodeVc(o.get("head")) : VectorClock.EMPTY;
-        return new Head(Json.decodeView(o.get("view")), marks);
+        long keys = o.has("keys") ? Json.nonNegativeLong(o.get("keys"), "keys") : -1;
+        return new Head(Json.decodeView(o.get("view")), marks, keys);
       }
       if (o.has("marks")) {
         VectorClock marks = Json.decodeVc(o.get("marks"));
