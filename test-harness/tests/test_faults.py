@@ -155,7 +155,7 @@ class CrashRestart(ClusterTest):
         self.c.kill("n2")
         self.c.start("n2")
         if self.origin("n2") != origin:
-            self.skipTest("node restarted with a fresh origin: no durable engine yet (DESIGN.md section 7)")
+            self.skipTest("node restarted with a fresh origin: no durable engine yet (docs/design.md section 7)")
         self.c.heal()
         for n in ("n1", "n2", "n3"):
             r = self.eventually(lambda: self.assertJson(s.get(self.a(n), "durable"), 200))

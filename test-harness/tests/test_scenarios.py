@@ -160,9 +160,15 @@ class Membership(ClusterTest):
         self.assertJson(t.put(self.a("n1"), "later", "w"), 200)
         self.assertEqual(self.assertJson(t.get(self.a("n2"), "later"), 200).get("value"), "w")
         time.sleep(1.5)
-        r = self.assertJson(t.search(self.a("n3"), "later"), 200)
+        # the removed node serves reads alone: a client that saw "later" is told it is out of date there
+        r = self.assertJson(t.search(self.a("n3"), "later"), 400)
+        self.assertEqual(r.msg, "Payload out of date")
+        r = self.assertJson(self.session().search(self.a("n3"), "later"), 200)
         self.assertIs(r.get("isExists"), False, "removed node must not receive new writes: %r" % r)
         self.assertNotIn("later", self.admin("n3").get("keys", {}))
+        # and it takes no writes (they would never reach the members): 503, nothing written
+        self.assertJson(self.session().put(self.a("n3"), "standalone", "x"), 503)
+        self.assertJson(self.session().get(self.a("n1"), "standalone"), 404)
 
 
 class PayloadIntegrity(ClusterTest):

@@ -8,7 +8,7 @@ import java.util.Objects;
 
 /**
  * The multi-value register of one key: the versions of the key that no other held version
- * dominates (DESIGN.md §3).
+ * dominates (docs/design.md §3).
  *
  * <p>{@link #merge} is a join: commutative, associative and idempotent, so replicas that receive
  * the same versions in any order, any number of times, hold equal siblings. Versions are kept

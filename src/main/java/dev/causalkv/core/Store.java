@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The storage port: siblings per key, a per-origin index of live versions ordered by seq (the
- * "log" of DESIGN.md §5), and the node metadata, changed only by atomic batches.
+ * "log" of docs/design.md §5), and the node metadata, changed only by atomic batches.
  *
  * <p>The replica calls every method while holding its own lock, so engines see one writer; only
  * the iteration of a {@link Delta} may continue after the lock is released, which is why a delta
@@ -59,7 +59,7 @@ public interface Store extends AutoCloseable {
   /**
    * Up to {@code limit} tombstone versions whose dot is covered by {@code upTo}, with their keys,
    * in {@link Dot} order, strictly after {@code after} (null: from the first). The candidates of
-   * tombstone garbage collection (DESIGN.md §7).
+   * tombstone garbage collection (docs/design.md §7).
    */
   List<DotKey> tombstones(VectorClock upTo, Dot after, int limit);
 

@@ -39,6 +39,23 @@ public final class ViewState {
       if (c != 0) return c > 0;
       return !present && o.present; // identical stamps cannot differ; if they do, removal wins
     }
+
+    boolean sameStamp(Entry o) {
+      return counter == o.counter && author.equals(o.author) && present == o.present;
+    }
+  }
+
+  /**
+   * The join of two entries: the newer stamp wins; for one and the same removal, the drained
+   * marks join too (pointwise maximum), because members raise them with what they hold of the
+   * removed node's writes (see {@link #raiseDrained}).
+   */
+  private static Entry join(Entry a, Entry b) {
+    if (a.sameStamp(b)) {
+      VectorClock d = a.drained().merge(b.drained());
+      return d.equals(a.drained()) ? a : new Entry(a.present(), a.counter(), a.author(), d);
+    }
+    return b.newerThan(a) ? b : a;
   }
 
   public static final ViewState EMPTY = new ViewState(new TreeMap<>());
@@ -143,17 +160,32 @@ public final class ViewState {
     return null;
   }
 
-  /** Per-member join by stamp: commutative, associative and idempotent. */
+  /** Per-member join by stamp (and of the drained marks of one removal): commutative, associative and idempotent. */
   public ViewState merge(ViewState other) {
     TreeMap<String, Entry> m = null;
     for (Map.Entry<String, Entry> e : other.entries.entrySet()) {
       Entry mine = entries.get(e.getKey());
-      if (mine == null || e.getValue().newerThan(mine)) {
+      Entry joined = mine == null ? e.getValue() : join(mine, e.getValue());
+      if (joined != mine) {
         if (m == null) m = new TreeMap<>(entries);
-        m.put(e.getKey(), e.getValue());
+        m.put(e.getKey(), joined);
       }
     }
     return m == null ? this : new ViewState(m);
+  }
+
+  /**
+   * This view with the drained marks of {@code member}'s removal raised to include {@code held}:
+   * a member that holds more of the removed node's writes than its remover drained says so, and
+   * every member's reads then wait for those writes (which flow to them from it) instead of
+   * ignoring them. The stamp stays: it is the same removal, known better.
+   */
+  public ViewState raiseDrained(String member, VectorClock held) {
+    Entry e = entries.get(member);
+    if (e == null || e.present() || e.drained().dominatesOrEquals(held)) return this;
+    TreeMap<String, Entry> m = new TreeMap<>(entries);
+    m.put(member, new Entry(false, e.counter(), e.author(), e.drained().merge(held)));
+    return new ViewState(m);
   }
 
   @Override

@@ -35,17 +35,33 @@ public final class NodeLoop {
     void wakeAt(long atMillis);
   }
 
+  /**
+   * Told after every step, under the loop's lock, once the step's state is published (for logs
+   * and metrics that follow the core's snapshots in order). Must be quick and must not call back
+   * into the loop.
+   */
+  @FunctionalInterface
+  public interface Observer {
+    void stepped(NodeCore core, long nowMillis);
+  }
+
   private final NodeCore core;
   private final Store store;
   private final Effects effects;
   private final LongSupplier clockMillis;
+  private final Observer observer;
   private long armedAtMillis = Long.MAX_VALUE;
 
   public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis) {
+    this(core, store, effects, clockMillis, (c, now) -> {});
+  }
+
+  public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis, Observer observer) {
     this.core = core;
     this.store = store;
     this.effects = effects;
     this.clockMillis = clockMillis;
+    this.observer = observer;
   }
 
   public NodeCore core() {
@@ -80,11 +96,12 @@ public final class NodeLoop {
         try {
           store.commit(ready.persist());
         } catch (RuntimeException e) {
-          failed(e, ready.replies(), List.of());
+          failed(e, ready.replies(), false); // the engine applied nothing
           return;
         }
       }
       answers = core.advance();
+      observer.stepped(core, now);
       if (ready.wakeAtMillis() < armedAtMillis) {
         armedAtMillis = ready.wakeAtMillis();
         wake = armedAtMillis;
@@ -114,7 +131,7 @@ public final class NodeLoop {
         carryOut(replies, List.of(), sends);
       } else {
         synchronized (this) {
-          failed(err, replies, List.of());
+          failed(err, replies, true); // written, not known durable
         }
       }
     });
@@ -127,13 +144,12 @@ public final class NodeLoop {
   }
 
   /** Persisting or syncing failed: none of these replies may go out; the core answers them 503 and stops. */
-  private void failed(Throwable cause, List<Reply> lost, List<Reply> more) {
-    List<Reply> all = new ArrayList<>(lost);
-    all.addAll(more);
-    for (Reply r : all) {
+  private void failed(Throwable cause, List<Reply> lost, boolean mayBeDurable) {
+    for (Reply r : lost) {
       if (r instanceof Reply.Pull p) p.answer().delta().close();
     }
-    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    step(new Event.StorageFailed(reason, all));
+    Throwable c = cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+    String reason = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    step(new Event.StorageFailed(reason, lost, mayBeDurable));
   }
 }

@@ -3,6 +3,7 @@ package dev.causalkv.http;
 import dev.causalkv.driver.Clock;
 import dev.causalkv.driver.Metrics;
 import dev.causalkv.driver.NodeLoop;
+import dev.causalkv.driver.PeerHealth;
 import dev.causalkv.driver.Readiness;
 import dev.causalkv.driver.Requests;
 import dev.causalkv.security.PeerGate;
@@ -47,7 +48,8 @@ public final class HttpEdge implements AutoCloseable {
   /** Everything the edge needs from the rest of the node. */
   public record Deps(
       NodeLoop loop, Requests requests, PayloadCodec payloads, ExecutorService workers, Clock clock, Metrics metrics,
-      String clusterToken, boolean commitsBlock, Readiness readiness, Trust trust) {}
+      String clusterToken, boolean commitsBlock, Readiness readiness, PeerHealth health,
+      Trust trust) {}
 
   /**
    * Who may call what without a cluster token ({@link PeerGate}), the nonces this node's own peer
@@ -61,6 +63,11 @@ public final class HttpEdge implements AutoCloseable {
   private final InternalApi internal;
   private final AdminApi admin;
   private final HealthApi health;
+  private final PayloadApi payloadApi;
+  private final InspectApi inspect;
+  private final ClusterStatusApi clusterStatus;
+  private final OpsApi ops;
+  private final EdgeMetrics edgeMetrics;
   private final Undertow server;
 
   public HttpEdge(Deps d, String bind, int port) {
@@ -72,6 +79,11 @@ public final class HttpEdge implements AutoCloseable {
         d.clusterToken() == null ? d.trust() : null);
     this.admin = new AdminApi(d.loop().core(), d.metrics(), d.payloads().keyring());
     this.health = new HealthApi(d.loop().core(), d.readiness());
+    this.edgeMetrics = new EdgeMetrics(d.metrics());
+    this.payloadApi = new PayloadApi(d.payloads());
+    this.inspect = new InspectApi(d.loop().core());
+    this.clusterStatus = new ClusterStatusApi(d.loop().core(), d.health(), edgeMetrics::acknowledgedWrites, d.clusterToken());
+    this.ops = new OpsApi(d.loop().core().nodeId(), d.metrics());
     this.server = Undertow.builder()
         .addHttpListener(port, bind)
         .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
@@ -110,7 +122,9 @@ public final class HttpEdge implements AutoCloseable {
    * everything when commits block on an fsync ({@code SYNC=always}).
    */
   private void receive(HttpServerExchange ex) {
-    boolean inline = !d.commitsBlock() && !ex.getRequestPath().startsWith("/admin/");
+    edgeMetrics.watch(ex);
+    String path = ex.getRequestPath();
+    boolean inline = !d.commitsBlock() && !path.startsWith("/admin/") && !path.equals("/metrics");
     Receiver.FullBytesCallback ok = (e, body) -> {
       try {
         // dispatch() also keeps the exchange open past this call for requests answered later
@@ -250,7 +264,26 @@ public final class HttpEdge implements AutoCloseable {
       switch (path + " " + method) {
         case "/admin/state GET" -> admin.state(call);
         case "/admin/stats GET" -> admin.stats(call);
-        default -> notFound(call);
+        case "/admin/peers GET" -> clusterStatus.peers(call);
+        case "/admin/cluster GET" -> clusterStatus.cluster(call);
+        case "/admin/digest GET" -> inspect.digest(call);
+        default -> {
+          if (path.startsWith(InspectApi.KEY_PATH) && method.equals("GET")) inspect.key(call, path.substring(InspectApi.KEY_PATH.length()));
+          else notFound(call);
+        }
+      }
+    } else if (path.equals("/payload/merge")) {
+      if (method.equals("POST")) payloadApi.merge(call);
+      else notAllowed(call, "POST");
+    } else if (path.equals("/metrics") || path.equals("/version") || path.equals("/status")) {
+      if (!method.equals("GET")) {
+        notAllowed(call, "GET");
+        return;
+      }
+      switch (path) {
+        case "/metrics" -> ops.metrics(call);
+        case "/version" -> ops.version(call);
+        default -> ops.statusPage(call);
       }
     } else {
       notFound(call);

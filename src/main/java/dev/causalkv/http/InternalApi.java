@@ -76,10 +76,11 @@ final class InternalApi {
     // a call-back only to a node some view lists: this one's, or the puller's (a change this node missed)
     boolean listed = loop.core().meta().view().entries().containsKey(req.from()) || req.view().entries().containsKey(req.from());
     asPeer(call, req.from(), listed, () -> {
-      // keys go with complete answers (every puller's first pull from a peer is one), not with the
-      // frequent own-origin ones, which would carry them a few times a second for nothing
-      boolean withKeys = req.mode() != PullRequest.Mode.OWN;
-      long id = requests.register(r -> answerPull(call, r, withKeys));
+      // every known key goes with complete answers (every puller's first pull from a peer is one);
+      // the frequent own-origin ones carry only this node's own key, which is how a node that
+      // lost its data directory, and came back with a new key, gets it to pullers it has
+      boolean allKeys = req.mode() != PullRequest.Mode.OWN;
+      long id = requests.register(r -> answerPull(call, r, allKeys));
       loop.step(new Event.PullArrived(id, req));
     });
   }
@@ -152,11 +153,11 @@ final class InternalApi {
     call.respond(yes ? 200 : 404, out);
   }
 
-  private void answerPull(HttpCall call, Reply r, boolean withKeys) {
+  private void answerPull(HttpCall call, Reply r, boolean allKeys) {
     if (r instanceof Reply.Pull p) {
       try {
         // Streaming blocks on the socket: a worker thread, never an IO thread.
-        workers.execute(() -> stream(call, p.answer(), withKeys));
+        workers.execute(() -> stream(call, p.answer(), allKeys));
       } catch (RejectedExecutionException busy) {
         p.answer().delta().close();
         metrics.inc("pull.shed");
@@ -172,7 +173,7 @@ final class InternalApi {
     }
   }
 
-  private void stream(HttpCall call, Reply.PullAnswer a, boolean withKeys) {
+  private void stream(HttpCall call, Reply.PullAnswer a, boolean allKeys) {
     long count = 0;
     long bytes = 0;
     try (Store.Delta delta = a.delta()) {
@@ -181,8 +182,10 @@ final class InternalApi {
       call.exchange.setStatusCode(200);
       call.exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-ndjson");
       OutputStream out = new BufferedOutputStream(call.exchange.getOutputStream(), 64 * 1024);
-      // this pull was admitted: the puller is a member, and may verify the payloads this node's keys sealed
-      bytes += write(out, PullStreamCodec.head(a.view(), a.marks(), withKeys ? keyring.toShare() : java.util.List.of()));
+      // this pull was admitted: the puller is a member, and may verify the payloads this node's keys sealed;
+      // the key count is for a catching-up puller's progress report
+      bytes += write(out, PullStreamCodec.head(a.view(), a.marks(), loop.core().keyCount(),
+          allKeys || keyring.isShared() ? keyring.toShare() : java.util.List.of(keyring.own())));
       while (delta.hasNext()) {
         bytes += write(out, PullStreamCodec.version(delta.next()));
         count++;
@@ -234,7 +237,7 @@ final class InternalApi {
         if (r instanceof Reply.ViewChange v) call.respond(200, PeerCodec.encode(v));
         else if (r instanceof Reply.Unavailable u) call.respond(503, HttpCall.error(u.reason()));
       });
-      loop.step(new Event.ViewChangeRequested(id, member, add));
+      loop.step(new Event.ViewChangeRequested(id, member, add, !add)); // a handed-over removal: the leaver must be drained
     };
     if (trust == null) {
       go.run();

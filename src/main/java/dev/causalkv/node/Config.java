@@ -20,6 +20,7 @@ public record Config(
     long pullHoldMillis,
     int workerThreads,
     String sync,
+    int maxWaitingReads,
     List<AddressRange> adminFrom) {
 
   /** A configuration that cannot run; its message is the one line printed before exiting with code 2. */
@@ -73,6 +74,7 @@ public record Config(
         number(env, "PULL_HOLD_MS", 5_000, 1, 60_000),
         (int) number(env, "WORKER_THREADS", 16, 1, 1024),
         sync,
+        (int) number(env, "MAX_WAITING_READS", 20_000, 1, 1_000_000),
         List.copyOf(adminFrom));
   }
 

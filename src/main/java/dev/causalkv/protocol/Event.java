@@ -24,8 +24,16 @@ public sealed interface Event {
   /** A peer pushes a view to this node. */
   record ViewPushArrived(long id, String from, ViewState view) implements Event {}
 
-  /** {@code PUT /view} ({@code add}) or {@code DELETE /view} of {@code member}, here or forwarded by a member. */
-  record ViewChangeRequested(long id, String member, boolean add) implements Event {}
+  /**
+   * {@code PUT /view} ({@code add}) or {@code DELETE /view} of {@code member}. {@code mustDrain}:
+   * the member asked to leave itself and handed the change over; if it cannot be drained it is not
+   * removed (it is alive, and its writes are not to be given up).
+   */
+  record ViewChangeRequested(long id, String member, boolean add, boolean mustDrain) implements Event {
+    public ViewChangeRequested(long id, String member, boolean add) {
+      this(id, member, add, false);
+    }
+  }
 
   /**
    * A pull this node issued started to be answered. The answer's head carries the peer's view and
@@ -54,8 +62,12 @@ public sealed interface Event {
   /** Time passed: run what is due (deadlines, backoffs, garbage collection). */
   record Tick() implements Event {}
 
-  /** Persisting a step failed, or could not be made durable: the node stops; {@code lost} are the replies that must not go out. */
-  record StorageFailed(String reason, List<Reply> lost) implements Event {}
+  /**
+   * Persisting a step failed, or could not be made durable: the node stops; {@code lost} are the
+   * replies that must not go out. {@code mayBeDurable}: the batch reached the engine (the fsync
+   * failed), so its writes may or may not survive; false when the write itself failed.
+   */
+  record StorageFailed(String reason, List<Reply> lost, boolean mayBeDurable) implements Event {}
 
   /** The node is stopping: every parked request gets its definite answer now. */
   record Shutdown() implements Event {}

@@ -7,7 +7,7 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * A puller's rule for when own-origin pulls are not enough (DESIGN.md §5): the peer reported
+ * A puller's rule for when own-origin pulls are not enough (docs/design.md §5): the peer reported
  * having applied writes of another origin that this node has not caught up on, and still has
  * not after {@code afterMillis}, so some writer is not reaching this node directly and the next
  * pull from this peer must be complete (forwarding). Pure: time is passed in. One per puller.

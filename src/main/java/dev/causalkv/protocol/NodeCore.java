@@ -30,6 +30,9 @@ import java.util.function.Supplier;
  *
  * <p>Not thread-safe: the driver serialises {@link #step} and {@link #advance}. {@link #tryRead}
  * and the inspection methods may be called from any thread.
+ *
+ * <p>Longer than our usual bound: it is the one place every event is routed and the parts
+ * composed, and most of its lines are that routing table and the accessors the parts share.
  */
 public final class NodeCore {
 
@@ -70,6 +73,13 @@ public final class NodeCore {
   @FunctionalInterface
   public interface Counter {
     void add(String name, long delta);
+
+    /**
+     * One observation of a distribution; the name ends in its unit, e.g.
+     * {@code wait.read.ready_millis}: how long a parked read waited (on the core's clock) before it
+     * was answered. Ignored unless the driver keeps distributions.
+     */
+    default void observe(String name, double value) {}
   }
 
   private final Config config;
@@ -86,6 +96,8 @@ public final class NodeCore {
   private volatile String failure;
   private volatile String notReady = "starting";
   private volatile int parked;
+  private volatile int heldPulls;
+  private volatile List<PeerStatus> peerStatus = List.of();
   private long now;
   private long ids;
   private List<Reply> replies = new ArrayList<>();
@@ -94,6 +106,7 @@ public final class NodeCore {
   private VectorClock appliedMark;
   private ViewState viewMark;
   private boolean reconcileMark;
+  private boolean admittedMark;
   private long nextGcAtMillis;
 
   private NodeCore(Config config, Replica replica, Counter counter) {
@@ -109,7 +122,21 @@ public final class NodeCore {
     this.appliedMark = replica.meta().applied();
     this.viewMark = replica.meta().view();
     this.reconcileMark = replica.meta().mustReconcile();
-    pullers.reconcile(Membership.peers(viewMark, config.nodeId()));
+    pullers.reconcile(pullFrom());
+  }
+
+  /**
+   * Whom to pull from: the peers in the view; and, until some member has admitted this node, also
+   * every node of its configured {@code VIEW}, removed ones included: a recorded change adding it
+   * may be held only by a node that was removed before it could push it, and a refusal from that
+   * node carries its view, so the change is learnt from it (docs/design.md §6).
+   */
+  private List<String> pullFrom() {
+    List<String> peers = new ArrayList<>(Membership.peers(replica.meta().view(), config.nodeId()));
+    if (!pullers.admittedOnce() && !replica.meta().view().isRemoved(config.nodeId())) {
+      for (String m : config.initialView()) if (!m.equals(config.nodeId()) && !peers.contains(m)) peers.add(m);
+    }
+    return peers;
   }
 
   /**
@@ -119,6 +146,7 @@ public final class NodeCore {
   public static NodeCore open(Store store, Config config, Supplier<String> freshIncarnation, Counter counter) {
     Replica r = Replica.open(store, config.nodeId(), config.initialView(), freshIncarnation,
         config.bugs().contains(PlantedBug.READS_NEVER_WAIT));
+    if (config.bugs().contains(PlantedBug.SKIP_RECONCILE)) r.skipReconcile();
     return new NodeCore(config, r, counter);
   }
 
@@ -136,6 +164,9 @@ public final class NodeCore {
     Batch batch = replica.take();
     if (isFailed()) batch = null; // nothing more is persisted after a storage failure
     parked = clientOps.parkedCount();
+    heldPulls = pullServer.heldCount();
+    List<PeerStatus> ps = pullers.snapshotIfChanged();
+    if (ps != null) peerStatus = ps;
     notReady = readiness();
     return new Ready(batch, replies, sends, cancels, deadlines.next());
   }
@@ -164,7 +195,7 @@ public final class NodeCore {
     } else if (event instanceof Event.AnswerBegan e) {
       if (isFailed() || !known(e.pullId())) return;
       replica.mergeView(e.view());
-      pullers.onBegan(e.pullId(), e.marks());
+      pullers.onBegan(e.pullId(), e.marks(), e.view());
     } else if (event instanceof Event.AnswerVersions e) {
       if (isFailed()) return;
       // merging any part of any answer is safe; versions forging this node's own origin are refused
@@ -230,10 +261,28 @@ public final class NodeCore {
         if (e.getValue() > appliedMark.get(e.getKey())) raised.add(e.getKey());
       }
       appliedMark = applied;
+      raiseDrainedMarks();
       boolean viewChanged = checkView();
       if (keys.isEmpty() && raised.isEmpty() && !viewChanged) return;
       clientOps.wake(keys, raised, viewChanged);
     }
+  }
+
+  /**
+   * A member holding more of a removed node's writes than its remover drained raises the removal's
+   * drained marks (docs/design.md §6): other members' reads then wait for those writes, which reach
+   * them from here, rather than ignoring writes that exist. A removed node raises nothing: what
+   * only it holds is not in the members' data.
+   */
+  private void raiseDrainedMarks() {
+    NodeMeta m = replica.meta();
+    if (m.view().isRemoved(config.nodeId())) return;
+    ViewState v = m.view();
+    for (Map.Entry<String, ViewState.Entry> e : m.view().entries().entrySet()) {
+      if (e.getValue().present() || e.getKey().equals(config.nodeId())) continue;
+      v = v.raiseDrained(e.getKey(), Membership.originsOf(m.applied(), e.getKey()));
+    }
+    if (v != m.view()) replica.setMeta(m.withView(v));
   }
 
   /** Reacts to a view change since the last check; true if there was one. */
@@ -244,10 +293,14 @@ public final class NodeCore {
     if (changed) {
       viewMark = v;
       stability.viewChanged();
-      pullers.reconcile(Membership.peers(v, config.nodeId()));
+      pullers.reconcile(pullFrom());
       pullers.wakeAll();
       viewChanges.onViewChanged();
       count("view.changed", 1);
+    }
+    if (admittedMark != pullers.admittedOnce()) {
+      admittedMark = pullers.admittedOnce();
+      pullers.reconcile(pullFrom()); // admitted: stop asking nodes that are not members
     }
     if (reconcile && !reconcileMark) pullers.restartCatchUp();
     boolean reconciled = reconcileMark && !reconcile; // reads that waited for it may go now
@@ -260,7 +313,7 @@ public final class NodeCore {
     failure = "Storage failed: this node has stopped serving (" + e.reason() + "); restart it";
     if (first) count("storage.failed", 1);
     for (Reply r : e.lost()) {
-      if (r instanceof Reply.Client c && c.visible() != null && c.visible().dot().origin().equals(replica.meta().origin())
+      if (e.mayBeDurable() && r instanceof Reply.Client c && c.visible() != null && c.visible().dot().origin().equals(replica.meta().origin())
           && (c.outcome() == Reply.Outcome.ADDED || c.outcome() == Reply.Outcome.UPDATED || c.outcome() == Reply.Outcome.DELETED)) {
         // written to the log, perhaps durable: the client must not take it as done nor as not done
         reply(new Reply.Client(c.id(), Reply.Outcome.INDEFINITE, c.visible(), c.exists(), VectorClock.EMPTY, failure, c.siblings()));
@@ -274,38 +327,10 @@ public final class NodeCore {
     pullers.reconcile(List.of());
   }
 
-  // ---------------------------------------------------------------- re-admission
-
-  /**
-   * After a reconciling catch-up (docs/design.md §6): the peer's answer held every live version it
-   * had, and its marks say what it reflects. A version held here that the marks cover but the
-   * answer did not carry is one the peer superseded and then dropped, by garbage collection of
-   * the tombstone that dominated it while this node was out of the view: drop it here too, or the
-   * deleted value would come back. Versions the marks do not cover are writes the peer never saw
-   * (this node's own while it was away, among them) and stay, to flow to the members.
-   */
+  /** A reconciling catch-up ended whole: drop what the member reflects but no longer holds (docs/design.md §6). */
   void reconcileAfter(VectorClock marks, Set<Dot> confirmed) {
-    int dropped = 0;
-    try (Store.Scan scan = replica.store().scan()) {
-      while (scan.hasNext()) {
-        Siblings stored = scan.next();
-        if (stored.isEmpty()) continue;
-        String key = stored.versions().get(0).key();
-        Siblings s = replica.get(key);
-        Siblings kept = Siblings.EMPTY;
-        boolean changed = false;
-        for (Version v : s.versions()) {
-          if (marks.covers(v.dot()) && !confirmed.contains(v.dot())) changed = true;
-          else kept = kept.merge(v);
-        }
-        if (changed) {
-          replica.put(key, kept);
-          dropped++;
-        }
-      }
-    }
-    replica.setMeta(replica.meta().withReconcile(false));
-    count("reconcile.keys_changed", dropped);
+    int changed = Readmission.reconcile(replica, marks, confirmed);
+    count("reconcile.keys_changed", changed);
     count("reconcile.completed", 1);
   }
 
@@ -363,6 +388,10 @@ public final class NodeCore {
     if (delta != 0) counter.add(name, delta);
   }
 
+  void observe(String name, double value) {
+    counter.observe(name, value);
+  }
+
   /** Records a member's stability report, after reacting to any view change its pull taught. */
   void noteReport(String peer, VectorClock applied, ViewState peerView) {
     checkView();
@@ -415,6 +444,24 @@ public final class NodeCore {
 
   public int parkedCount() {
     return parked;
+  }
+
+  /** Peers' pulls held here (long-polls waiting for news), as of the last step. */
+  public int heldPullCount() {
+    return heldPulls;
+  }
+
+  /**
+   * Every peer this node pulls from, as of the last step (an immutable snapshot, replaced only
+   * when something in it changed, so a caller may compare references); for operators only.
+   */
+  public List<PeerStatus> peers() {
+    return peerStatus;
+  }
+
+  /** The siblings of {@code key} as stored (inspection; any thread). */
+  public Siblings siblings(String key) {
+    return replica.store().get(key);
   }
 
   /** A snapshot iteration over every key's siblings, in key order; close it. */

@@ -13,5 +13,7 @@ public enum PlantedBug {
   /** Read answers merge the node's applied VC into the payload (docs/design.md §4 forbids it). */
   PAYLOAD_WITH_APPLIED,
   /** Complete pull answers carry at most one version per origin (a truncated, per-origin delta) but full marks. */
-  ONE_VERSION_PER_ORIGIN
+  ONE_VERSION_PER_ORIGIN,
+  /** A re-admitted node skips reconciliation (the behaviour before it existed): collected deletes can come back. */
+  SKIP_RECONCILE
 }

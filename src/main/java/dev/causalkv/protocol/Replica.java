@@ -50,6 +50,7 @@ final class Replica {
   private Set<String> touched = new LinkedHashSet<>();
   private final OwnLog ownLog;
   private final boolean readsNeverWait;
+  private boolean skipReconcile;
 
   private Replica(Store store, String self, NodeMeta meta, boolean readsNeverWait) {
     this.store = store;
@@ -99,6 +100,11 @@ final class Replica {
   /** The metadata of the last persisted step: what lock-free readers go by. */
   NodeMeta published() {
     return published;
+  }
+
+  /** The planted bug SKIP_RECONCILE. */
+  void skipReconcile() {
+    skipReconcile = true;
   }
 
   OwnLog ownLog() {
@@ -271,7 +277,7 @@ final class Replica {
     ViewState current = meta.view();
     ViewState next = current.merge(incoming.recorded());
     if (next.equals(current)) return;
-    boolean readmitted = Membership.readmits(current, next, self);
+    boolean readmitted = !skipReconcile && Membership.readmits(current, next, self);
     meta = meta.withView(next);
     if (readmitted) meta = meta.withReconcile(true);
   }

@@ -11,6 +11,9 @@ public sealed interface Send {
   /** Push a view; the outcome comes back as PushAnswered. */
   record Push(long pushId, String peer, String from, ViewState view) implements Send {}
 
-  /** Ask a member to carry out a view change (this node is the one leaving); comes back as ForwardAnswered. */
+  /**
+   * Ask a member to carry out a view change (this node is the one leaving, and must be drained);
+   * comes back as ForwardAnswered.
+   */
   record ForwardViewChange(long callId, String peer, String member, boolean add) implements Send {}
 }

@@ -20,11 +20,14 @@ import java.util.Set;
  * removal. A node asked to remove itself hands the change to another member, which drains it; if
  * no member can be reached, it refuses rather than strand its writes. A node that cannot be
  * drained (down or cut off) is removed anyway, and the answer says what may be lost.
+ *
+ * <p>Longer than our usual bound: the coordinator's phases (drain, gather, record, push, hand
+ * over) and the member's side (pushes, the fence) share one change in progress and read best together.
  */
 final class ViewChanges {
 
-  /** How long a node being removed fences its writes at most, if it never learns of its removal. */
-  static final long FENCE_MILLIS = 5_000;
+  /** How long a write waits at a fenced node before it is refused (nothing written). */
+  static final long FENCE_WAIT_MILLIS = 5_000;
 
   private final NodeCore core;
   private final ArrayDeque<Event.ViewChangeRequested> queue = new ArrayDeque<>();
@@ -32,7 +35,9 @@ final class ViewChanges {
   /** Drain pulls in flight: pull id → the change waiting for it (null: a member's own drain on learning a removal). */
   private final Map<Long, Change> drains = new LinkedHashMap<>();
   private final Map<Long, long[]> drainCounts = new LinkedHashMap<>();
-  private long fencedUntilMillis;
+  /** The node that drained this one for its removal (fenced while non-null), and since when. */
+  private String fencedBy;
+  private long fencedSinceMillis;
 
   /** The change in progress. */
   private final class Change {
@@ -45,6 +50,8 @@ final class ViewChanges {
     final ArrayDeque<String> forwardTo = new ArrayDeque<>();
     long callId;
     boolean finished;
+    /** Pulls from the other members after the leaving node could not be drained (see {@link #gather}). */
+    final Set<Long> gathering = new LinkedHashSet<>();
 
     Change(Event.ViewChangeRequested request) {
       this.request = request;
@@ -56,7 +63,12 @@ final class ViewChanges {
   }
 
   boolean isFenced() {
-    return fencedUntilMillis > core.now();
+    return fencedBy != null;
+  }
+
+  /** True while this node is removing {@code member}: its pulls are neither refused nor admitted yet. */
+  boolean removing(String member) {
+    return current != null && !current.request.add() && current.request.member().equals(member);
   }
 
   boolean busy() {
@@ -82,7 +94,9 @@ final class ViewChanges {
     String self = core.nodeId();
     List<String> members = Membership.members(core.replica().meta().view(), self);
     String member = e.member();
-    if (e.add() == members.contains(member)) {
+    // "In the view" is the view's own say: a removed node lists only itself as a member, but it is not in the view
+    boolean inView = core.replica().meta().view().contains(member);
+    if (e.add() == inView) {
       core.reply(new Reply.ViewChange(e.id(), false, List.of(), List.of(), null));
       return;
     }
@@ -102,7 +116,7 @@ final class ViewChanges {
         forwardNext(c);
       }
     } else {
-      c.drainPullId = drain(member, c);
+      c.drainPullId = drain(member, c, true);
     }
   }
 
@@ -131,13 +145,18 @@ final class ViewChanges {
       forwardNext(c);
       return;
     }
+    if (!r.applied() && core.replica().meta().view().isRemoved(core.nodeId())) {
+      // an earlier attempt's answer was lost, and the member asked now found it done
+      r = new Reply.ViewChange(r.id(), true, r.acknowledged(), r.unreachable(),
+          "the removal was made by an earlier hand-over whose answer was lost");
+    }
     finish(c, new Reply.ViewChange(c.request.id(), r.applied(), r.acknowledged(), r.unreachable(), r.warning()));
   }
 
-  private long drain(String member, Change c) {
+  private long drain(String member, Change c, boolean leaving) {
     long id = core.nextId();
     PullRequest req = new PullRequest(core.nodeId(), core.replica().meta().applied(), core.replica().seen(),
-        core.replica().meta().view(), PullRequest.Mode.DRAIN, 0, true);
+        core.replica().meta().view(), PullRequest.Mode.DRAIN, 0, leaving);
     drains.put(id, c);
     drainCounts.put(id, new long[1]);
     core.send(new Send.Pull(id, member, req));
@@ -174,8 +193,33 @@ final class ViewChanges {
   private void drained(long pullId, boolean ok) {
     drainCounts.remove(pullId);
     Change c = drains.remove(pullId);
-    if (c == null || c != current || c.drainPullId != pullId) return;
-    record(c, ok);
+    if (c == null || c != current) return;
+    if (c.gathering.remove(pullId)) {
+      if (c.gathering.isEmpty()) record(c, false);
+      return;
+    }
+    if (c.drainPullId != pullId) return;
+    if (!ok && c.request.mustDrain()) {
+      finish(c, new Reply.Unavailable(c.request.id(),
+          "could not drain " + c.request.member() + ", which asked to leave: it was not removed"));
+      return;
+    }
+    if (ok) record(c, true);
+    else gather(c);
+  }
+
+  /**
+   * The leaving node could not be drained. Before the removal makes its origins ignorable beyond
+   * what this node holds, take what the other reachable members hold of it (one complete pull
+   * from each, bounded), so the drained marks cover every write of it that a member has.
+   */
+  private void gather(Change c) {
+    String self = core.nodeId();
+    for (String m : Membership.members(core.replica().meta().view(), self)) {
+      if (m.equals(self) || m.equals(c.request.member())) continue;
+      c.gathering.add(drain(m, c, false));
+    }
+    if (c.gathering.isEmpty()) record(c, false);
   }
 
   /**
@@ -259,7 +303,7 @@ final class ViewChanges {
       return;
     }
     for (String m : members) {
-      if (!m.equals(self) && e.view().isRemoved(m) && !core.replica().meta().view().isRemoved(m)) drain(m, null);
+      if (!m.equals(self) && e.view().isRemoved(m) && !core.replica().meta().view().isRemoved(m)) drain(m, null, true);
     }
     core.replica().mergeView(e.view());
     core.reply(new Reply.ViewPushed(e.id(), true));
@@ -267,23 +311,33 @@ final class ViewChanges {
 
   // ---------------------------------------------------------------- the fence of a leaving node
 
-  /** A drain for this node's removal arrived: its writes wait until it learns the outcome, at most {@link #FENCE_MILLIS}. */
-  void fence() {
-    fencedUntilMillis = core.now() + FENCE_MILLIS;
-    long until = fencedUntilMillis;
-    core.count("view.fenced");
-    core.deadlines().at(until, () -> {
-      if (fencedUntilMillis == until) lift();
-    });
+  /**
+   * A drain for this node's removal arrived from {@code coordinator}: its writes wait (reads go
+   * on) until it learns the outcome, so that no write it acknowledges falls between the drain and
+   * the removal. The outcome is learnt either as its removal (the view says so), or as the
+   * coordinator admitting one of its pulls issued since, which it does only once it is no longer
+   * removing this node (it refuses them while it is, see {@link #removing}), so the removal did
+   * not happen. Time alone never lifts the fence: a removal recorded but not yet learnt would
+   * strand the writes taken after it.
+   */
+  void fence(String coordinator) {
+    if (fencedBy == null || !fencedBy.equals(coordinator)) core.count("view.fenced");
+    fencedBy = coordinator;
+    fencedSinceMillis = core.now();
   }
 
-  /** The view changed: once removed, this node serves alone, and its waiting writes go ahead. */
+  /** A pull from {@code peer}, issued at {@code issuedMillis}, was answered whole. */
+  void admittedBy(String peer, long issuedMillis) {
+    if (fencedBy != null && fencedBy.equals(peer) && issuedMillis > fencedSinceMillis) lift();
+  }
+
+  /** The view changed: once removed, this node serves alone, and its waiting writes are refused. */
   void onViewChanged() {
-    if (fencedUntilMillis != 0 && core.replica().meta().view().isRemoved(core.nodeId())) lift();
+    if (fencedBy != null && core.replica().meta().view().isRemoved(core.nodeId())) lift();
   }
 
   private void lift() {
-    fencedUntilMillis = 0;
+    fencedBy = null;
     core.clientOps().releaseFenced();
   }
 

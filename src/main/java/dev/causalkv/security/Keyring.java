@@ -24,8 +24,9 @@ import java.util.Set;
  *
  * <p>Without {@code CLUSTER_TOKEN} each node makes a random 256-bit key at its first start and
  * keeps it in its data directory ({@value #OWN_FILE}, readable by its owner only), so the seal is
- * keyed by a secret nobody outside the cluster has. Keys travel only in the head of complete pull
- * answers that the serving node decided to serve, that is to members, which add them here (and to
+ * keyed by a secret nobody outside the cluster has. Keys travel only in the head of pull answers
+ * that the serving node decided to serve, that is to members (all known keys in complete answers,
+ * the server's own in own-origin ones), which add them here (and to
  * {@value #RING_FILE} beside the own key). With a token, every node derives the same key from it
  * and there is nothing to learn or hand out. Thread-safe.
  */

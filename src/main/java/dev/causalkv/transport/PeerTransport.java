@@ -54,6 +54,7 @@ public final class PeerTransport implements AutoCloseable {
   private final String token;
   private final Trust trust;
   private final Metrics metrics;
+  private final PullLog pullLog;
   private final OkHttpClient pullClient;
   private final OkHttpClient ownClient;
   private final OkHttpClient shortClient;
@@ -72,6 +73,7 @@ public final class PeerTransport implements AutoCloseable {
     this.token = token;
     this.trust = trust;
     this.metrics = metrics;
+    this.pullLog = new PullLog(metrics, () -> System.nanoTime() / 1_000_000);
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequests(256);
     dispatcher.setMaxRequestsPerHost(32);
@@ -178,8 +180,8 @@ public final class PeerTransport implements AutoCloseable {
         : r.mode() == PullRequest.Mode.DRAIN ? shortClient : pullClient;
     Call call = client.newCall(request(p.peer(), "/internal/pull").post(RequestBody.create(PeerCodec.encode(r), JSON)).build());
     calls.put(p.pullId(), call);
-    call.enqueue(new PullCall(p.pullId(), this::deliver, metrics, () -> calls.remove(p.pullId()), trust.keyring(),
-        trust.viewMaxCounter()));
+    call.enqueue(new PullCall(p.pullId(), this::deliver, metrics, pullLog.watch(p), () -> calls.remove(p.pullId()),
+        trust.keyring(), trust.viewMaxCounter()));
   }
 
   private void push(Send.Push p) {

@@ -33,14 +33,18 @@ final class PullCall implements Callback {
   private final long pullId;
   private final Consumer<Event> events;
   private final Metrics metrics;
+  private final PullLog.Watch watch;
   private final Runnable onDone;
   private final Keyring keyring;
   private final LongSupplier viewMaxCounter;
+  private long bytes;
 
-  PullCall(long pullId, Consumer<Event> events, Metrics metrics, Runnable onDone, Keyring keyring, LongSupplier viewMaxCounter) {
+  PullCall(long pullId, Consumer<Event> events, Metrics metrics, PullLog.Watch watch, Runnable onDone, Keyring keyring,
+      LongSupplier viewMaxCounter) {
     this.pullId = pullId;
     this.events = events;
     this.metrics = metrics;
+    this.watch = watch;
     this.onDone = onDone;
     this.keyring = keyring;
     this.viewMaxCounter = viewMaxCounter;
@@ -60,6 +64,7 @@ final class PullCall implements Callback {
   @Override
   public void onFailure(Call call, IOException e) {
     onDone.run();
+    watch.failed(0);
     events.accept(new Event.PullFailed(pullId));
   }
 
@@ -73,6 +78,8 @@ final class PullCall implements Callback {
     }
     onDone.run();
     if (last instanceof Event.PullFailed) metrics.inc("pull.transport_failed");
+    if (last instanceof Event.AnswerEnded e) watch.ended(e.count() == watch.received(), bytes);
+    else watch.failed(bytes);
     events.accept(last);
   }
 
@@ -90,7 +97,6 @@ final class PullCall implements Callback {
     BufferedSource src = body.source();
     List<Version> chunk = new ArrayList<>();
     long chunkChars = 0;
-    long bytes = 0;
     String line;
     while ((line = src.readUtf8Line()) != null) {
       bytes += line.length() + 1;
@@ -100,22 +106,26 @@ final class PullCall implements Callback {
         chunkChars += line.length();
         if (chunk.size() >= CHUNK_VERSIONS || chunkChars >= CHUNK_CHARS) {
           events.accept(new Event.AnswerVersions(pullId, chunk));
+          watch.versions(chunk.size());
           chunk = new ArrayList<>();
           chunkChars = 0;
         }
       } else if (l instanceof PullStreamCodec.Head h) {
         if (!plausible(h.view())) return new Event.PullFailed(pullId);
         // the peer served this pull, so it takes this node for a member: its keys are ours to verify with
-        if (keyring != null && !h.keys().isEmpty() && keyring.learn(h.keys()) > 0) metrics.inc("keyring.learnt");
+        if (keyring != null && !h.sealKeys().isEmpty() && keyring.learn(h.sealKeys()) > 0) metrics.inc("keyring.learnt");
         events.accept(new Event.AnswerBegan(pullId, h.view(), h.marks()));
+        watch.began(h.keys());
       } else if (l instanceof PullStreamCodec.End e) {
         if (!chunk.isEmpty()) events.accept(new Event.AnswerVersions(pullId, chunk));
+        watch.versions(chunk.size());
         metrics.add("pull.bytes_received", bytes);
         return new Event.AnswerEnded(pullId, e.marks(), e.applied(), e.count());
       }
     }
     // Merging a partial answer is safe; raising marks is not: the core only merges this part.
     if (!chunk.isEmpty()) events.accept(new Event.AnswerVersions(pullId, chunk));
+    watch.versions(chunk.size());
     metrics.add("pull.bytes_received", bytes);
     metrics.inc("pull.truncated");
     return new Event.PullFailed(pullId);

@@ -24,7 +24,8 @@ import javax.crypto.spec.SecretKeySpec;
  * The key is secret ({@link #sealKey}): a node's own random key without {@code CLUSTER_TOKEN},
  * verified by the members it was handed to; one derived from the token with it. A plain string
  * arrives intact however a client sends it: as is, as a JSON string ({@code json.dumps(token)}),
- * or as a Python {@code requests} form value. The seal exists because a payload with an entry
+ * or as a Python {@code requests} form value (a dict there would be sent as its keys,
+ * {@code payload=vc&payload=sig}). The seal exists because a payload with an entry
  * removed by hand is no longer causally closed, and writes made with it break the transitivity of
  * dominance that convergence relies on (docs/design.md §4); a secret key also keeps anyone from
  * making up a history (a forged counter of another node's origin, say) and sealing it.

@@ -25,11 +25,12 @@ public final class PullStreamCodec {
   public sealed interface Line {}
 
   /**
-   * The head: the server's view, the marks (which may be raised only at the end), and the payload
-   * seal keys the server knows (empty with a cluster token, whose key every node derives itself).
-   * Keys go only in answers to pulls the server admitted: to members.
+   * The head: the server's view, the marks (which may be raised only at the end), the number of
+   * keys the server holds (an estimate for progress reports; -1: not sent), and the payload seal
+   * keys the server knows (empty with a cluster token, whose key every node derives itself). Seal
+   * keys go only in answers to pulls the server admitted: to members.
    */
-  public record Head(ViewState view, VectorClock marks, List<SealKey> keys) implements Line {}
+  public record Head(ViewState view, VectorClock marks, long keys, List<SealKey> sealKeys) implements Line {}
 
   /** One version of the answer. */
   public record Ver(Version version) implements Line {}
@@ -46,23 +47,27 @@ public final class PullStreamCodec {
   private static final Base64.Decoder B64D = Base64.getUrlDecoder();
 
   public static byte[] head(ViewState view, VectorClock marks) {
-    return head(view, marks, List.of());
+    return head(view, marks, -1, List.of());
   }
 
-  /** The head line; {@code keys} travel as {@code [[node id, base64url key], ...]}. */
-  public static byte[] head(ViewState view, VectorClock marks, List<SealKey> keys) {
+  /**
+   * The head line: {@code keys} is the server's key count (&lt; 0: left out), so a catching-up
+   * puller can report progress; {@code sealKeys} travel as {@code [[node id, base64url key], ...]}.
+   */
+  public static byte[] head(ViewState view, VectorClock marks, long keys, List<SealKey> sealKeys) {
     JsonObject o = new JsonObject();
     o.add("view", Json.encode(view));
     o.add("head", Json.encode(marks));
-    if (!keys.isEmpty()) {
+    if (keys >= 0) o.addProperty("keys", keys);
+    if (!sealKeys.isEmpty()) {
       JsonArray a = new JsonArray();
-      for (SealKey k : keys) {
+      for (SealKey k : sealKeys) {
         JsonArray pair = new JsonArray();
         pair.add(k.node());
         pair.add(B64.encodeToString(k.secret()));
         a.add(pair);
       }
-      o.add("keys", a);
+      o.add("sealKeys", a);
     }
     return line(o);
   }
@@ -92,7 +97,9 @@ public final class PullStreamCodec {
       if (o.has("ver")) return new Ver(Json.decodeVersion(o.getAsJsonObject("ver")));
       if (o.has("view")) {
         VectorClock marks = o.has("head") ? Json.peerVc(o.get("head")) : VectorClock.EMPTY;
-        return new Head(Json.peerView(o.get("view")), marks, o.has("keys") ? keys(o.getAsJsonArray("keys")) : List.of());
+        long keys = o.has("keys") ? Json.nonNegativeLong(o.get("keys"), "keys") : -1;
+        List<SealKey> sealKeys = o.has("sealKeys") ? keys(o.getAsJsonArray("sealKeys")) : List.of();
+        return new Head(Json.peerView(o.get("view")), marks, keys, sealKeys);
       }
       if (o.has("marks")) {
         VectorClock marks = Json.peerVc(o.get("marks"));

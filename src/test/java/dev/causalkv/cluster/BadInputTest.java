@@ -185,7 +185,7 @@ class BadInputTest {
       String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
       assertTrue(answer.contains("Content-Type: application/json"), answer);
-      assertTrue(answer.endsWith("{\"result\":\"Error\",\"msg\":\"Request body too large: at most 4194304 bytes\"}"), answer);
+      assertTrue(answer.endsWith("{\"result\":\"Error\",\"msg\":\"Request body too large: at most 4194304 bytes\"}\n"), answer);
     }
     assertEquals(404, new Client().get(a, "huge").status(), "nothing was written");
     assertIntact();

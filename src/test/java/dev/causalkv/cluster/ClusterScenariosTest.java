@@ -213,6 +213,8 @@ class ClusterScenariosTest {
       Client x = new Client(), y = new Client();
       assertEquals(200, x.put(a, "K", "0").status());
       assertEquals("0", x.get(a, "K").json().get("value").getAsString());
+      // a read with x's payload waits until B has K=0, so the next write at B replaces it (201)
+      assertEquals("0", x.get(b, "K").json().get("value").getAsString());
       assertEquals(201, x.put(b, "K", "1").status());
       Reply yr = y.get(b, "K");
       assertEquals("1", yr.json().get("value").getAsString());

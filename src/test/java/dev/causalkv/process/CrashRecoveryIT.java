@@ -26,7 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Durability of real node processes (DESIGN.md §7): SIGKILL under concurrent writes loses no
+ * Durability of real node processes (docs/design.md §7): SIGKILL under concurrent writes loses no
  * acknowledged write and never reuses a dot; a whole cluster restarts with its data and its
  * run-time view; a node whose data directory is lost comes back as a fresh origin and catches up.
  */

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Start-up with bad configuration prints one clear line and exits with code 2 (DESIGN.md §8). */
+/** Start-up with bad configuration prints one clear line and exits with code 2 (docs/design.md §8). */
 class StartupConfigIT {
 
   record Exit(int code, String stderr) {}

@@ -75,6 +75,13 @@ final class CausalChecker {
    * reads and convergence must reflect.
    */
   private final BitSet forfeited = new BitSet();
+  /**
+   * Writes a read may miss by design: those of a removed node beyond the marks its removal
+   * drained (reads then ignore them), whether or not they later reach the members after all.
+   */
+  private final BitSet readExcused = new BitSet();
+  /** Anomalies that hold only while their culprit write is not forfeited. */
+  private final Map<Anomaly, Integer> conditional = new java.util.IdentityHashMap<>();
   /** Writes answered as indefinite (storage failed while making them durable), and those of them seen since. */
   private final BitSet indefinite = new BitSet();
   private final BitSet observed = new BitSet();
@@ -104,6 +111,28 @@ final class CausalChecker {
 
   private void fail(String rule, String detail, Integer... ops) {
     anomalies.add(new Anomaly(rule, detail, List.of(ops)));
+  }
+
+  /**
+   * An anomaly that holds only if write {@code culprit} is part of the history: a read that missed
+   * it, say. If that write later turns out to have been lost by design (its node removed before
+   * it could be drained, learnt when the removal answers), the anomaly is dropped.
+   */
+  private void failUnlessForfeited(int culprit, String rule, String detail, Integer... ops) {
+    Anomaly a = new Anomaly(rule, detail, List.of(ops));
+    anomalies.add(a);
+    conditional.put(a, culprit);
+  }
+
+  /** Drops the anomalies whose culprit was forfeited since they were recorded. */
+  private void dropForfeited() {
+    for (var it = conditional.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (forfeited.get(e.getValue()) || readExcused.get(e.getValue())) {
+        anomalies.remove(e.getKey());
+        it.remove();
+      }
+    }
   }
 
   /** The write with this dot, or -1 (and an anomaly) when no client ever made it. */
@@ -256,6 +285,16 @@ final class CausalChecker {
    * {@code adopt}, the returned payload was merge(P, VC(S)) and the session now depends on S.
    */
   void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut) {
+    read(opId, session, node, key, siblings, covered, adopt, payloadOut, Map.of());
+  }
+
+  /**
+   * As above, with the drained marks of the removals the reading node knew of: node id → what was
+   * drained of its origins. A write of a removed node beyond them may be missed by design (the
+   * read ignores it: docs/design.md §6).
+   */
+  void read(int opId, int session, String node, String key, Siblings siblings, boolean covered, boolean adopt, VectorClock payloadOut,
+      Map<String, VectorClock> removedDrained) {
     BitSet gone = collected.getOrDefault(key, new BitSet());
     BitSet reflected = new BitSet();
     BitSet returned = new BitSet();
@@ -269,13 +308,14 @@ final class CausalChecker {
       reflected.or(closure(id));
     }
     for (int x = returned.nextSetBit(0); x >= 0; x = returned.nextSetBit(x + 1)) {
-      if (collectedOverwrote.getOrDefault(key, new BitSet()).get(x)) {
+      if (covered && collectedOverwrote.getOrDefault(key, new BitSet()).get(x)) { // an answer that shows state
         fail("deleted key came back", node + " returned " + writes.get(x).describe() + ", which a collected tombstone follows", opId, writes.get(x).opId());
       }
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
-        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x)) {
-          fail("stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
+        if (covered && writes.get(i).key().equals(key) && past.get(i).get(x) && !forfeited.get(i) && !readExcused.get(i)
+            && !ignoredHere(writes.get(i), removedDrained)) {
+          failUnlessForfeited(i, "stale sibling", "read of " + key + " returned " + writes.get(x).describe() + ", which " + writes.get(i).describe()
               + " in the session's causal past overwrote", opId, writes.get(x).opId(), writes.get(i).opId());
           break;
         }
@@ -286,12 +326,13 @@ final class CausalChecker {
       BitSet p = sessionPast[session];
       for (int i = p.nextSetBit(0); i >= 0; i = p.nextSetBit(i + 1)) {
         Write w = writes.get(i);
-        if (!w.key().equals(key) || reflected.get(i) || forfeited.get(i)) continue;
+        if (!w.key().equals(key) || reflected.get(i) || forfeited.get(i) || readExcused.get(i)) continue;
+        if (ignoredHere(w, removedDrained)) continue;
         String rule = sessionOwn[session].get(i) ? "read-your-writes"
             : sessionSeen[session].get(i) ? "monotonic reads"
             : "causal read (writes-follow-reads / transitive)";
         Version vis = siblings.visible();
-        fail(rule, "read of " + key + " answered " + (vis == null ? "nothing (404)" : vis.value() == null ? "a tombstone (404)" : "'" + vis.value() + "'")
+        failUnlessForfeited(i, rule, "read of " + key + " answered " + (vis == null ? "nothing (404)" : vis.value() == null ? "a tombstone (404)" : "'" + vis.value() + "'")
             + " from siblings " + siblings.versions().stream().map(Version::dot).toList()
             + " that do not reflect " + w.describe() + " in the session's causal past", opId, w.opId());
       }
@@ -306,19 +347,48 @@ final class CausalChecker {
     checkPayload(session, payloadOut, opId, "read payload");
   }
 
-  /** An indefinite write showed up: it was made after all, and must now be kept like any other. */
+  /**
+   * A write thought lost showed up: an indefinite one was made after all, or one of a removed
+   * node reached a member anyway; it must now be kept like any other.
+   */
   private void observe(int id) {
-    if (!indefinite.get(id) || observed.get(id)) return;
-    observed.set(id);
+    if (observed.get(id)) return;
+    if (indefinite.get(id) || forfeited.get(id)) observed.set(id);
     forfeited.clear(id);
+  }
+
+  /** Reads may miss these writes: their node was removed and they lie beyond what its removal drained. */
+  void excuseReads(java.util.Set<Dot> dots) {
+    for (Dot d : dots) {
+      Integer id = byDot.get(d);
+      if (id != null) readExcused.set(id);
+    }
+    dropForfeited();
+  }
+
+  /** True for a write already excused from the history (answered as indefinite, or lost by design). */
+  boolean excused(Dot d) {
+    Integer id = byDot.get(d);
+    return id != null && forfeited.get(id);
+  }
+
+  private static boolean ignoredHere(Write w, Map<String, VectorClock> removedDrained) {
+    String origin = w.dot().origin();
+    int hash = origin.lastIndexOf('#');
+    VectorClock drained = removedDrained.get(hash < 0 ? origin : origin.substring(0, hash));
+    return drained != null && w.dot().seq() > drained.get(origin);
   }
 
   /** These writes were lost with a node removed while it could not be drained. */
   void forfeit(java.util.Set<Dot> dots) {
     for (Dot d : dots) {
       Integer id = byDot.get(d);
-      if (id != null) forfeited.set(id);
+      if (id != null) {
+        forfeited.set(id);
+        readExcused.set(id);
+      }
     }
+    dropForfeited();
   }
 
   /**
@@ -330,6 +400,7 @@ final class CausalChecker {
     for (Version v : versions) {
       Integer id = byDot.get(v.dot());
       if (id == null || forfeited.get(id)) continue;
+      if (collectedTombstones.get(id)) continue; // a tombstone some member collected: gone for good anyway
       boolean overwritten = false;
       for (int j = 0; j < writes.size() && !overwritten; j++) {
         overwritten = j != id && writes.get(j).key().equals(v.key()) && past.get(j).get(id);
@@ -347,7 +418,8 @@ final class CausalChecker {
       BitSet b = new BitSet();
       for (Version v : s.versions()) {
         if (!v.isTombstone()) fail("gc dropped a value", node + " collected " + s + ", which holds a value");
-        int id = idOf(v.dot(), -1);
+        Integer boxed = byDot.get(v.dot()); // a collection can be seen before the write's answer arrives
+        int id = boxed == null ? -1 : boxed;
         if (id >= 0) {
           collectedTombstones.set(id);
           b.or(closure(id));

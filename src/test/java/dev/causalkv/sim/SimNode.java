@@ -41,6 +41,7 @@ final class SimNode {
   /** Incarnation of the process: messages, ticks and streams of an earlier one are dropped. */
   private int generation;
   long skewMillis;
+  private boolean everStarted;
   private long requestIds;
   /** This node's requests waiting for a reply: id → where the reply goes. */
   private final Map<Long, Consumer<Reply>> pending = new HashMap<>();
@@ -57,13 +58,34 @@ final class SimNode {
     this.disk = disk;
     this.store = new RecordingStore(disk, this::onCommit);
     open("1");
+    everStarted = core != null;
   }
 
+  /**
+   * Opens the core over the disk, as a starting process does. A disk fault while opening (the
+   * first start writes the new origin) fails the start, as it makes the real process exit: the
+   * process is then down, and is started again a little later.
+   */
   private void open(String incarnation) {
     NodeCore.Config cfg = new NodeCore.Config(id, initialView, sim.cfg.causalWaitMillis(), sim.cfg.holdMillis(), 2000,
         sim.cfg.maxParked(), sim.cfg.gcPeriodMillis(), 1 + sim.rnd.nextInt(4), sim.rnd.nextLong(), sim.cfg.bugs());
-    core = NodeCore.open(store, cfg, () -> incarnation, (name, delta) -> sim.counted(name, delta));
+    try {
+      core = NodeCore.open(store, cfg, () -> incarnation, (name, delta) -> sim.counted(name, delta));
+    } catch (dev.causalkv.core.StorageFailedException e) {
+      core = null;
+      down = true;
+      generation++;
+      disk = sim.diskCrashed(this, disk);
+      store = new RecordingStore(disk, this::onCommit);
+      sim.startFailed(this);
+      return;
+    }
     loop = new NodeLoop(core, store, new Effects(generation), sim.loop::nowMillis);
+  }
+
+  /** True once a start succeeded (the process has a core). */
+  boolean started() {
+    return core != null;
   }
 
   NodeCore core() {
@@ -84,7 +106,7 @@ final class SimNode {
   }
 
   void start() {
-    loop.step(new Event.Tick());
+    if (core != null && !down) loop.step(new Event.Tick());
   }
 
   // ---------------------------------------------------------------- requests from outside
@@ -231,7 +253,7 @@ final class SimNode {
       Reply.ViewChange result = r instanceof Reply.ViewChange v ? v : null;
       sim.net.send(id, from, () -> caller.event(callerGen, new Event.ForwardAnswered(f.callId(), result)));
     });
-    loop.step(new Event.ViewChangeRequested(rid, f.member(), f.add()));
+    loop.step(new Event.ViewChangeRequested(rid, f.member(), f.add(), !f.add()));
   }
 
   // ---------------------------------------------------------------- crash and restart
@@ -253,6 +275,14 @@ final class SimNode {
   void restart() {
     down = false;
     open("2");
+    start();
+  }
+
+  /** A start that failed on the disk: try again. */
+  void retryStart() {
+    down = false;
+    open(core == null && !everStarted ? "1" : "2");
+    if (core != null) everStarted = true;
     start();
   }
 

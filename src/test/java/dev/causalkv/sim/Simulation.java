@@ -139,6 +139,14 @@ final class Simulation {
     return disk;
   }
 
+  /** A node's start failed on a disk fault: the process is started again shortly, like a restart policy would. */
+  void startFailed(SimNode n) {
+    event("start of " + n.id + " failed on its disk");
+    loop.after(50 + rnd.nextLong(500), () -> {
+      if (!deadForGood.contains(n.id)) n.retryStart();
+    });
+  }
+
   /** The disks' fsyncs, each at its own random pace. */
   private void syncDisks() {
     for (SimNode n : nodes.values()) {
@@ -187,6 +195,10 @@ final class Simulation {
     if (live == null) {
       StringBuilder state = new StringBuilder();
       for (SimNode n : nodes.values()) {
+        if (!n.started()) {
+          state.append("\n    ").append(n.id).append(" (never started: its disk failed)");
+          continue;
+        }
         state.append("\n    ").append(n.id).append(n.down ? " (down)" : "").append(leaving.contains(n.id) ? " (left)" : "")
             .append(": members ").append(n.core().members()).append(" view ").append(n.core().meta().view())
             .append(" applied ").append(n.core().meta().applied()).append(" notReady ").append(n.core().notReady())
@@ -424,7 +436,8 @@ final class Simulation {
         viewChanges++;
         event(coord.id + (vc.applied() ? " removed " + victim + "; acknowledged by " + vc.acknowledged() + ", not by "
             + vc.unreachable() + (vc.warning() == null ? "" : "; warning: " + vc.warning()) : " no longer had " + victim));
-        if (vc.applied()) forfeit(victim, vc);
+        if (vc.applied()) forfeit(victim, vc, true, coord.core().meta().view());
+        else if (coord.core().meta().view().isRemoved(victim)) forfeit(victim, vc, false, coord.core().meta().view()); // done by an attempt whose answer was lost
         if (after != null) after.run();
       } else {
         event(coord.id + " could not remove " + victim + ": " + r);
@@ -441,21 +454,28 @@ final class Simulation {
    * killed, crashed or cut off) are lost by design, and the removal's answer must have said that
    * something might be.
    */
-  private void forfeit(String victim, Reply.ViewChange answer) {
+  private void forfeit(String victim, Reply.ViewChange answer, boolean mustWarn, dev.causalkv.core.ViewState view) {
+    dev.causalkv.core.ViewState.Entry entry = view.entries().get(victim);
+    VectorClock drained = entry == null || entry.present() ? VectorClock.EMPTY : entry.drained();
+    Set<Dot> beyond = new HashSet<>();
+    for (CausalChecker.Write w : checker.writes()) {
+      if (w.dot().origin().startsWith(victim + "#") && w.dot().seq() > drained.get(w.dot().origin())) beyond.add(w.dot());
+    }
+    if (!beyond.isEmpty()) checker.excuseReads(beyond); // reads ignore them from the removal on, by design
     Map<String, Long> best = new TreeMap<>();
     for (SimNode n : nodes.values()) {
-      if (n.id.equals(victim) || deadForGood.contains(n.id)) continue;
+      if (n.id.equals(victim) || deadForGood.contains(n.id) || !n.started()) continue;
       for (Map.Entry<String, Long> e : n.core().meta().applied().asMap().entrySet()) best.merge(e.getKey(), e.getValue(), Math::max);
     }
     Set<Dot> lost = new HashSet<>();
     for (CausalChecker.Write w : checker.writes()) {
       String origin = w.dot().origin();
-      if (!origin.startsWith(victim + "#")) continue;
+      if (!origin.startsWith(victim + "#") || checker.excused(w.dot())) continue;
       if (w.dot().seq() > best.getOrDefault(origin, 0L)) lost.add(w.dot());
     }
     if (!lost.isEmpty()) {
       event("writes only " + victim + " had, lost with it: " + lost);
-      if (answer.applied() && answer.warning() == null) {
+      if (mustWarn && answer.warning() == null) {
         checker.anomalies().add(new CausalChecker.Anomaly("silent loss", "the removal of " + victim
             + " lost writes " + lost + " and its answer did not warn", List.of()));
       }
@@ -531,20 +551,20 @@ final class Simulation {
         finish(op, c.outcome() + " as " + c.visible().dot() + " ts=" + c.visible().ts() + " vc=" + c.visible().vc());
       }
       case VALUE, SEARCHED -> {
-        checker.read(op.id, s, n.id, op.key, sibs, true, true, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, true, true, c.payload(), removedDrained(n));
         payloads[s] = c.payload();
         finish(op, c.outcome() + (c.visible() != null ? " '" + c.visible().value() + "'" : " exists=" + c.exists()) + shown
             + " payload " + c.payload());
       }
       case NOT_FOUND -> {
         boolean delete = op.kind.equals("DELETE");
-        checker.read(op.id, s, n.id, op.key, sibs, true, !delete, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, true, !delete, c.payload(), removedDrained(n));
         if (!delete) payloads[s] = c.payload();
         finish(op, "404" + shown + " payload " + c.payload());
       }
       case OUT_OF_DATE -> {
         outOfDate++;
-        checker.read(op.id, s, n.id, op.key, sibs, false, true, c.payload());
+        checker.read(op.id, s, n.id, op.key, sibs, false, true, c.payload(), removedDrained(n));
         payloads[s] = c.payload();
         finish(op, "400 Payload out of date" + shown + ", payload " + c.payload());
       }
@@ -558,6 +578,15 @@ final class Simulation {
         finish(op, "400 Payload is not valid");
       }
     }
+  }
+
+  /** The removals {@code n} knows of when it answers, with their drained marks (what its reads may ignore). */
+  private static Map<String, VectorClock> removedDrained(SimNode n) {
+    Map<String, VectorClock> out = new TreeMap<>();
+    for (Map.Entry<String, dev.causalkv.core.ViewState.Entry> e : n.core().meta().view().entries().entrySet()) {
+      if (!e.getValue().present()) out.put(e.getKey(), e.getValue().drained());
+    }
+    return out;
   }
 
   private void finish(Op op, String outcome) {

@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The deterministic simulation (DESIGN.md §10, depth 2): many seeds, each a whole cluster run
+ * The deterministic simulation (docs/design.md §10, depth 2): many seeds, each a whole cluster run
  * under faults, checked for causal anomalies and convergence.
  *
  * <p>{@code -Dsim.seeds=N} runs N seeds (default 300) starting at {@code -Dsim.firstSeed} (default

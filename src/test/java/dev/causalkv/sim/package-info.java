@@ -1,5 +1,5 @@
 /**
- * The deterministic simulation of DESIGN.md §10 (depth 2), FoundationDB / TigerBeetle style.
+ * The deterministic simulation of docs/design.md §10 (depth 2), FoundationDB / TigerBeetle style.
  *
  * <p>{@link dev.causalkv.sim.Simulation} runs 3–5 real {@code Replica}s in one thread on an
  * {@link dev.causalkv.sim.EventLoop} (simulated time), joined by a {@link dev.causalkv.sim.SimNetwork}

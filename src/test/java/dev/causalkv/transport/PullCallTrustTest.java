@@ -91,7 +91,7 @@ class PullCallTrustTest {
   void theHeadsKeysAreLearntAllOfThem() throws Exception {
     SealKey b = SealKey.generate("10.0.0.3:8080", new SecureRandom());
     SealKey c = SealKey.generate("10.0.0.4:8080", new SecureRandom()); // a node the peer learnt of: handed on
-    answer.set(lines(PullStreamCodec.head(ViewState.EMPTY, VectorClock.EMPTY, List.of(b, c)),
+    answer.set(lines(PullStreamCodec.head(ViewState.EMPTY, VectorClock.EMPTY, -1, List.of(b, c)),
         PullStreamCodec.end(VectorClock.EMPTY, VectorClock.EMPTY, 0)));
     assertInstanceOf(Event.AnswerEnded.class, pullOnce());
     assertEquals(List.of(b), keyring.withId(b.id()));
@@ -103,7 +103,7 @@ class PullCallTrustTest {
   void anAnswerWithAnImplausibleViewIsIgnoredWhole() throws Exception {
     ViewState far = ViewState.of(Map.of("10.0.0.3:8080", new ViewState.Entry(false, 3 + ViewState.MAX_COUNTER_AHEAD + 1, "10.0.0.3:8080")));
     SealKey b = SealKey.generate("10.0.0.3:8080", new SecureRandom());
-    answer.set(lines(PullStreamCodec.head(far, VectorClock.EMPTY, List.of(b)), PullStreamCodec.end(VectorClock.EMPTY, VectorClock.EMPTY, 0)));
+    answer.set(lines(PullStreamCodec.head(far, VectorClock.EMPTY, -1, List.of(b)), PullStreamCodec.end(VectorClock.EMPTY, VectorClock.EMPTY, 0)));
     assertInstanceOf(Event.PullFailed.class, pullOnce());
     assertTrue(keyring.withId(b.id()).isEmpty(), "nothing taken from it, keys included");
     assertFalse(events.stream().anyMatch(e -> e instanceof Event.AnswerBegan));

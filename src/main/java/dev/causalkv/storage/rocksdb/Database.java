@@ -261,4 +261,20 @@ final class Database {
     db.close();
     options.close();
   }
+
+  /**
+   * Loads RocksDB's native library (idempotent). The jar carries the linux x86-64 and aarch64 glibc
+   * libraries only; elsewhere RocksDB's loader fails, and a static initialiser would surface that as
+   * an ExceptionInInitializerError without a message, so the reason is put in one line here.
+   */
+  static void loadNativeLibrary() {
+    try {
+      org.rocksdb.RocksDB.loadLibrary();
+    } catch (RuntimeException | LinkageError e) {
+      String why = String.valueOf(e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()).replaceAll("\\.$", "");
+      throw new IllegalStateException("no RocksDB native library for " + System.getProperty("os.name") + "/"
+          + System.getProperty("os.arch") + " in this jar (it carries linux x86-64 and aarch64, glibc): "
+          + why + "; run on one of those, or with DATA_DIR=:memory:");
+    }
+  }
 }

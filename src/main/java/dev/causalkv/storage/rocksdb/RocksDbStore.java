@@ -94,12 +94,17 @@ public final class RocksDbStore implements Store {
 
   /** As {@link #open(Path, SyncMode, long)}, with the disk steps of commits replaced (tests). */
   static RocksDbStore open(Path dir, SyncMode mode, long cacheBytes, WalSteps wal) {
-    loadNativeLibrary();
+    Database.loadNativeLibrary();
     return new RocksDbStore(dir, mode, cacheBytes, wal);
   }
 
   public Path directory() {
     return database.dir;
+  }
+
+  /** Tells {@code listener} of every fsync of the write-ahead log (for the fsync and group-commit metrics). */
+  public void onSync(SyncListener listener) {
+    group.onSync(listener);
   }
 
   public SyncMode syncMode() {
@@ -296,22 +301,6 @@ public final class RocksDbStore implements Store {
       throw new StorageException("compaction failed: " + e.getMessage(), e);
     } finally {
       database.exit();
-    }
-  }
-
-  /**
-   * Loads RocksDB's native library (idempotent). The jar carries the linux x86-64 and aarch64 glibc
-   * libraries only; elsewhere RocksDB's loader fails, and a static initialiser would surface that as
-   * an ExceptionInInitializerError without a message, so the reason is put in one line here.
-   */
-  private static void loadNativeLibrary() {
-    try {
-      org.rocksdb.RocksDB.loadLibrary();
-    } catch (RuntimeException | LinkageError e) {
-      String why = String.valueOf(e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()).replaceAll("\\.$", "");
-      throw new IllegalStateException("no RocksDB native library for " + System.getProperty("os.name") + "/"
-          + System.getProperty("os.arch") + " in this jar (it carries linux x86-64 and aarch64, glibc): "
-          + why + "; run on one of those, or with DATA_DIR=:memory:");
     }
   }
 }

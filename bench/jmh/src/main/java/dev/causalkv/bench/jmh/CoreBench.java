@@ -1,7 +1,6 @@
 package dev.causalkv.bench.jmh;
 
 import dev.causalkv.core.Dot;
-import dev.causalkv.core.Replica;
 import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.VectorClock;
@@ -25,7 +24,7 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Hot paths of the replication core, measured in isolation: version merge, covered() (through
- * {@code Replica.read}), payload parse/seal, and building a pull answer. The clock width
+ * the core's lock-free read path), payload parse/seal, and building a pull answer. The clock width
  * ({@code origins}) is the number of origins a payload names — one per node that has written.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -44,7 +43,9 @@ public class CoreBench {
   private Version concurrent;
   private PayloadCodec codec;
   private String payloadText;
-  private Replica replica;
+  private dev.causalkv.protocol.NodeCore core;
+  private InMemoryStore store;
+  private dev.causalkv.protocol.Event.ClientOp read;
   private VectorClock readPayload;
 
   private static String origin(int i) {
@@ -72,9 +73,21 @@ public class CoreBench {
     // a replica holding 10k keys, for covered() and pull answers
     List<String> view = new ArrayList<>();
     for (int i = 0; i < origins; i++) view.add("10.0.0." + (i + 2) + ":8080");
-    replica = Replica.open(InMemoryStore.create(), view.get(0), view, () -> "bench", null);
-    for (int k = 0; k < 10_000; k++) replica.write("k" + k, "value-of-100-bytes-".repeat(5), VectorClock.EMPTY, k);
-    readPayload = VectorClock.EMPTY.with(replica.origin(), 5000);
+    store = InMemoryStore.create();
+    core = dev.causalkv.protocol.NodeCore.open(store, dev.causalkv.protocol.NodeCore.Config.defaults(view.get(0), view),
+        () -> "bench", null);
+    dev.causalkv.driver.NodeLoop loop = new dev.causalkv.driver.NodeLoop(core, store, new dev.causalkv.driver.NodeLoop.Effects() {
+      @Override public void deliver(dev.causalkv.protocol.Reply r) {}
+      @Override public void send(dev.causalkv.protocol.Send s) {}
+      @Override public void cancel(long id) {}
+      @Override public void wakeAt(long t) {}
+    }, () -> 0L);
+    for (int k = 0; k < 10_000; k++) {
+      loop.step(new dev.causalkv.protocol.Event.ClientOp(k, dev.causalkv.protocol.Event.Op.PUT, "k" + k,
+          "value-of-100-bytes-".repeat(5), VectorClock.EMPTY, k));
+    }
+    readPayload = VectorClock.EMPTY.with(core.origin(), 5000);
+    read = new dev.causalkv.protocol.Event.ClientOp(0, dev.causalkv.protocol.Event.Op.GET, "k1234", null, readPayload, 0);
   }
 
   @Benchmark
@@ -97,10 +110,10 @@ public class CoreBench {
     return wide.compare(wide2);
   }
 
-  /** covered() and the sibling lookup behind a GET: Replica.read with a payload naming this origin. */
+  /** covered() and the sibling lookup behind a GET: the core's lock-free read with a payload naming this origin. */
   @Benchmark
-  public Replica.Read coveredRead() {
-    return replica.read("k1234", readPayload);
+  public dev.causalkv.protocol.Reply coveredRead() {
+    return core.tryRead(read);
   }
 
   @Benchmark
@@ -124,15 +137,11 @@ public class CoreBench {
   @Benchmark
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
   public long pullAnswer1k(Blackhole bh) {
-    Replica.PullAnswer a = replica.answerPull(VectorClock.EMPTY.with(replica.origin(), 9_000));
     long bytes = 0;
-    try (Store.Delta d = a.delta()) {
-      while (d.hasNext()) {
-        String line = Json.toJson(Json.encode(d.next()));
-        bytes += line.length();
-      }
+    try (Store.Delta d = store.delta(VectorClock.EMPTY.with(core.origin(), 9_000))) {
+      while (d.hasNext()) bytes += dev.causalkv.wire.PullStreamCodec.version(d.next()).length;
     }
-    bh.consume(Json.encode(a.marks()));
+    bh.consume(dev.causalkv.wire.PullStreamCodec.end(core.meta().applied(), core.meta().applied(), bytes));
     return bytes;
   }
 }

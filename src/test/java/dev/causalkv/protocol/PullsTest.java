@@ -1,0 +1,101 @@
+package dev.causalkv.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.causalkv.core.Store;
+import dev.causalkv.core.VectorClock;
+import dev.causalkv.core.Version;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Pulls (docs/design.md §5), stepped by hand through the production core. */
+class PullsTest {
+
+  @Test
+  void aBrokenOffAnswerMergesWhatCameButRaisesNothing() {
+    Cores c = new Cores();
+    Cores.N a = c.add("A", List.of("A", "B"));
+    Cores.N b = c.add("B", List.of("A", "B"));
+    c.outbox.clear(); // drop the first pulls: this test drives one by hand
+    Reply.Client w1 = a.put("x", "1", VectorClock.EMPTY);
+    a.put("y", "2", VectorClock.EMPTY);
+    c.outbox.clear();
+    c.advance(10_000); // the dropped pulls time out ...
+    c.outbox.clear();
+    c.advance(1_000); // ... and after the backoff B issues a new pull to A
+    Cores.Message pull = c.outbox.stream().filter(m -> m.from().equals("B") && m.send() instanceof Send.Pull).findFirst().orElseThrow();
+    c.outbox.clear();
+    Send.Pull p = (Send.Pull) pull.send();
+    Reply[] answer = new Reply[1];
+    long rid = a.register(r -> answer[0] = r);
+    a.loop.step(new Event.PullArrived(rid, p.request()));
+    Reply.PullAnswer ans = assertInstanceOf(Reply.Pull.class, answer[0]).answer();
+    List<Version> vs = new ArrayList<>();
+    try (Store.Delta d = ans.delta()) {
+      d.forEachRemaining(vs::add);
+    }
+    assertEquals(2, vs.size());
+    b.loop.step(new Event.AnswerBegan(p.pullId(), ans.view(), ans.marks()));
+    b.loop.step(new Event.AnswerVersions(p.pullId(), vs.subList(0, 1)));
+    b.loop.step(new Event.PullFailed(p.pullId())); // the stream broke off
+    assertEquals(0, b.applied().get(a.core.origin()), "no mark raised by a partial answer");
+    assertFalse(b.siblings(vs.get(0).key()).isEmpty(), "what came is merged (always safe)");
+    Reply r = b.get("y", ans.marks()); // a payload that saw everything A had
+    assertTrue(r == null || ((Reply.Client) r).outcome() != Reply.Outcome.NOT_FOUND,
+        "B must not answer 404 for a key it never received: " + r);
+    assertTrue(w1.visible().dot().seq() > 0);
+  }
+
+  @Test
+  void anAnswerEndingWithTheWrongCountRaisesNothing() {
+    Cores c = new Cores();
+    Cores.N a = c.add("A", List.of("A", "B"));
+    Cores.N b = c.add("B", List.of("A", "B"));
+    c.outbox.clear();
+    a.put("x", "1", VectorClock.EMPTY);
+    c.outbox.clear();
+    c.advance(10_000);
+    c.outbox.clear();
+    c.advance(1_000);
+    Send.Pull p = (Send.Pull) c.outbox.stream().filter(m -> m.from().equals("B") && m.send() instanceof Send.Pull)
+        .findFirst().orElseThrow().send();
+    c.outbox.clear();
+    b.loop.step(new Event.AnswerBegan(p.pullId(), a.core.meta().view(), a.applied()));
+    b.loop.step(new Event.AnswerEnded(p.pullId(), a.applied(), a.applied(), 1)); // promised one version, sent none
+    assertEquals(0, b.applied().get(a.core.origin()));
+  }
+
+  @Test
+  void writesFlowAroundACutLinkThroughTheThirdNode() {
+    List<String> view = List.of("A", "B", "C");
+    Cores c = new Cores();
+    Cores.N a = c.add("A", view);
+    c.add("B", view);
+    Cores.N cc = c.add("C", view);
+    c.run(300);
+    c.cut("A", "C");
+    Reply.Client w = a.put("k", "v", VectorClock.EMPTY);
+    c.run(1_500);
+    Reply got = cc.get("k", w.payload());
+    assertEquals(Reply.Outcome.VALUE, assertInstanceOf(Reply.Client.class, got, "C reads A's write via B").outcome());
+  }
+
+  @Test
+  void inSteadyStateEachWriteIsShippedOncePerReplica() {
+    List<String> view = List.of("A", "B", "C");
+    Cores c = new Cores();
+    Cores.N a = c.add("A", view);
+    c.add("B", view);
+    c.add("C", view);
+    c.run(500);
+    long before = c.counters.getOrDefault("pull.versions_received", 0L);
+    for (int i = 0; i < 20; i++) a.put("k" + i, "v", VectorClock.EMPTY);
+    c.run(1_000);
+    long shipped = c.counters.getOrDefault("pull.versions_received", 0L) - before;
+    assertEquals(40, shipped, "20 writes to 2 replicas, once each (own-origin pulls, no forwarding)");
+  }
+}
