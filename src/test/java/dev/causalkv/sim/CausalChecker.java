@@ -85,6 +85,14 @@ final class CausalChecker {
   /** Writes answered as indefinite (storage failed while making them durable), and those of them seen since. */
   private final BitSet indefinite = new BitSet();
   private final BitSet observed = new BitSet();
+  /**
+   * Collections that named a tombstone whose write the checker has not recorded yet: a node can
+   * collect a tombstone in the step after making it, before its answer (or its storage failure)
+   * reaches the client. Applied when the write is recorded.
+   */
+  private final Map<Dot, List<PendingCollection>> pendingCollections = new HashMap<>();
+
+  private record PendingCollection(String node, String origin, Siblings keys) {}
 
   CausalChecker(int sessions) {
     sessionPast = new BitSet[sessions];
@@ -223,6 +231,7 @@ final class CausalChecker {
     int id = byDot.get(v.dot());
     forfeited.set(id);
     indefinite.set(id);
+    if (collectedTombstones.get(id)) observe(id); // collected already: it was made
   }
 
   private void record(int opId, int session, Siblings before, Version v, boolean acknowledged) {
@@ -263,6 +272,10 @@ final class CausalChecker {
       BitSet extra = (BitSet) named.clone();
       extra.andNot(p);
       fail("write history wrong", w.describe() + " vc=" + v.vc() + " misses " + describe(missing) + ", claims " + describe(extra), opId);
+    }
+    List<PendingCollection> waiting = pendingCollections.remove(v.dot());
+    if (waiting != null) {
+      for (PendingCollection c : waiting) collected(c.node(), c.origin(), List.of(c.keys()));
     }
     if (!acknowledged) return;
     sessionPast[session].or(closure(id));
@@ -418,9 +431,13 @@ final class CausalChecker {
       BitSet b = new BitSet();
       for (Version v : s.versions()) {
         if (!v.isTombstone()) fail("gc dropped a value", node + " collected " + s + ", which holds a value");
-        Integer boxed = byDot.get(v.dot()); // a collection can be seen before the write's answer arrives
+        Integer boxed = byDot.get(v.dot());
+        if (boxed == null) { // a collection can be seen before the write's answer arrives: applied once it does
+          pendingCollections.computeIfAbsent(v.dot(), d -> new ArrayList<>()).add(new PendingCollection(node, origin, s));
+        }
         int id = boxed == null ? -1 : boxed;
         if (id >= 0) {
+          observe(id);
           collectedTombstones.set(id);
           b.or(closure(id));
           collectedOverwrote.computeIfAbsent(v.key(), k -> new BitSet()).or(past.get(id));

@@ -150,4 +150,19 @@ class CausalCheckerTest {
     c.write(1, 1, Siblings.EMPTY, v("x", "2", "B", 1, vc("A", 1, "B", 1), 12)); // lastOwnVc carried the tombstone
     assertEquals(List.of(), c.anomalies());
   }
+  @Test
+  void aCollectionSeenBeforeTheTombstonesAnswerCountsOnceItArrives() {
+    // simulation seed 5130: a lone member collects its own tombstone in the step after making it,
+    // then its fsync fails and the delete is answered as indefinite; the collection survived.
+    CausalChecker c = new CausalChecker(1);
+    Version x1 = v("x", "1", "A", 1, vc("A", 1), 10);
+    Version del = new Version("x", null, new Dot("A", 2), vc("A", 2), 11);
+    c.write(0, 0, Siblings.EMPTY, x1);
+    c.collected("A", "A", List.of(Siblings.of(List.of(del))));
+    c.indefiniteWrite(1, 0, Siblings.of(List.of(x1)), del);
+    c.read(2, 0, "A", "x", Siblings.EMPTY, true, true, vc("A", 1)); // deleted for good: fine
+    assertEquals(List.of(), c.anomalies());
+    c.read(3, 0, "A", "x", Siblings.of(List.of(x1)), true, true, vc("A", 1)); // x=1 resurrected
+    assertTrue(rules(c).contains("deleted key came back"), rules(c).toString());
+  }
 }
