@@ -19,7 +19,8 @@ public record Config(
     long pullHoldMillis,
     int workerThreads,
     String sync,
-    int maxWaitingReads) {
+    int maxWaitingReads,
+    boolean causalOff) {
 
   /** A configuration that cannot run; its message is the one line printed before exiting with code 2. */
   public static final class ConfigException extends RuntimeException {
@@ -49,6 +50,9 @@ public record Config(
     if (!List.of("always", "batch", "never").contains(sync)) {
       throw new ConfigException("SYNC must be always, batch or never, was '" + sync + "'");
     }
+    // CAUSAL=off is a benchmark baseline only (docs/design.md §8): reads never wait, causality is not kept.
+    String causal = env.getOrDefault("CAUSAL", "on").trim().toLowerCase();
+    if (!List.of("on", "off").contains(causal)) throw new ConfigException("CAUSAL must be on or off, was '" + causal + "'");
     String token = env.get("CLUSTER_TOKEN");
     if (token != null && token.isEmpty()) token = null;
     return new Config(
@@ -63,7 +67,8 @@ public record Config(
         number(env, "PULL_HOLD_MS", 5_000, 1, 60_000),
         (int) number(env, "WORKER_THREADS", 16, 1, 1024),
         sync,
-        (int) number(env, "MAX_WAITING_READS", 20_000, 1, 1_000_000));
+        (int) number(env, "MAX_WAITING_READS", 20_000, 1, 1_000_000),
+        causal.equals("off"));
   }
 
   public boolean inMemory() {
