@@ -35,11 +35,23 @@ public final class NodeLoop {
     void wakeAt(long atMillis);
   }
 
+  /**
+   * Where the loop's lock time goes, summed since start (nanoseconds): waiting for the lock, the
+   * core's step, the store's commit, the advance; and how many steps. For measurements only.
+   */
+  public record LockStats(long steps, long waitNanos, long stepNanos, long commitNanos, long advanceNanos) {}
+
   private final NodeCore core;
   private final Store store;
   private final Effects effects;
   private final LongSupplier clockMillis;
   private long armedAtMillis = Long.MAX_VALUE;
+  // Changed under the lock only; read under it by lockStats().
+  private long steps;
+  private long waitNanos;
+  private long stepNanos;
+  private long commitNanos;
+  private long advanceNanos;
 
   public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis) {
     this.core = core;
@@ -50,6 +62,10 @@ public final class NodeLoop {
 
   public NodeCore core() {
     return core;
+  }
+
+  public synchronized LockStats lockStats() {
+    return new LockStats(steps, waitNanos, stepNanos, commitNanos, advanceNanos);
   }
 
   /** A client operation: answered at once when the last persisted state covers it, else stepped. */
@@ -72,10 +88,13 @@ public final class NodeLoop {
     Ready ready;
     List<Reply> answers;
     long wake = Long.MAX_VALUE;
+    long t0 = System.nanoTime();
     synchronized (this) {
+      long t1 = System.nanoTime();
       long now = clockMillis.getAsLong();
       if (event instanceof Event.Tick && armedAtMillis <= now) armedAtMillis = Long.MAX_VALUE;
       ready = core.step(now, event);
+      long t2 = System.nanoTime();
       if (ready.persist() != null) {
         try {
           store.commit(ready.persist());
@@ -84,7 +103,13 @@ public final class NodeLoop {
           return;
         }
       }
+      long t3 = System.nanoTime();
       answers = core.advance();
+      steps++;
+      waitNanos += t1 - t0;
+      stepNanos += t2 - t1;
+      commitNanos += t3 - t2;
+      advanceNanos += System.nanoTime() - t3;
       if (ready.wakeAtMillis() < armedAtMillis) {
         armedAtMillis = ready.wakeAtMillis();
         wake = armedAtMillis;

@@ -5,6 +5,7 @@ import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.Version;
 import dev.causalkv.driver.Metrics;
+import dev.causalkv.driver.NodeLoop;
 import dev.causalkv.protocol.NodeCore;
 import dev.causalkv.wire.Json;
 import java.util.ArrayList;
@@ -15,11 +16,13 @@ import java.util.Map;
 /** {@code GET /admin/state} (every key's siblings, for checkers) and {@code GET /admin/stats} (counters). */
 final class AdminApi {
 
+  private final NodeLoop loop;
   private final NodeCore core;
   private final Metrics metrics;
 
-  AdminApi(NodeCore core, Metrics metrics) {
-    this.core = core;
+  AdminApi(NodeLoop loop, Metrics metrics) {
+    this.loop = loop;
+    this.core = loop.core();
     this.metrics = metrics;
   }
 
@@ -72,6 +75,14 @@ final class AdminApi {
     out.put("ready", notReady == null);
     if (notReady != null) out.put("notReady", notReady);
     out.put("counters", metrics.snapshot());
+    NodeLoop.LockStats l = loop.lockStats();
+    Map<String, Object> lock = new LinkedHashMap<>();
+    lock.put("steps", l.steps());
+    lock.put("waitNanos", l.waitNanos());
+    lock.put("stepNanos", l.stepNanos());
+    lock.put("commitNanos", l.commitNanos());
+    lock.put("advanceNanos", l.advanceNanos());
+    out.put("loop", lock);
     call.respond(200, out);
   }
 }

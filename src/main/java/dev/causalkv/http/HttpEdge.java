@@ -53,7 +53,7 @@ public final class HttpEdge implements AutoCloseable {
     this.kv = new KeyValueApi(d.loop(), d.requests(), d.payloads(), d.clock(), d.metrics());
     this.view = new ViewApi(d.loop(), d.requests());
     this.internal = new InternalApi(d.loop(), d.requests(), d.workers(), d.metrics());
-    this.admin = new AdminApi(d.loop().core(), d.metrics());
+    this.admin = new AdminApi(d.loop(), d.metrics());
     this.health = new HealthApi(d.loop().core(), d.readiness());
     this.server = Undertow.builder()
         .addHttpListener(port, bind)
