@@ -41,15 +41,40 @@ public final class PayloadCodec {
   private static final String DEFAULT_KEY = "causalkv/payload/v1";
   static final int SEAL_BYTES = 16;
 
-  private final ThreadLocal<Mac> mac;
+  /**
+   * Per thread: the MAC, the last clock this thread encoded or decoded with its token's text, and
+   * the last text it accepted. A token is a function of its clock, so handing out the same clock
+   * object again (a read whose answer's payload is exactly the client's: merge returns the same
+   * clock when nothing rises) reuses the text; and a text accepted before is accepted again as the
+   * same clock without HMAC, base64 or parse (only accepted texts are kept: one this node encoded
+   * may still be refused, e.g. past the caps).
+   */
+  private static final class PerThread {
+    final Mac mac;
+    VectorClock lastVc;
+    String lastText;
+    VectorClock acceptedVc;
+    String acceptedText;
+
+    PerThread(Mac mac) {
+      this.mac = mac;
+    }
+
+    void remember(VectorClock vc, String text) {
+      lastVc = vc;
+      lastText = text;
+    }
+  }
+
+  private final ThreadLocal<PerThread> local;
 
   public PayloadCodec(String clusterToken) {
     byte[] key = sealKey(clusterToken);
-    this.mac = ThreadLocal.withInitial(() -> {
+    this.local = ThreadLocal.withInitial(() -> {
       try {
         Mac m = Mac.getInstance("HmacSHA256");
         m.init(new SecretKeySpec(key, "HmacSHA256"));
-        return m;
+        return new PerThread(m);
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("HmacSHA256 unavailable", e);
       }
@@ -66,8 +91,12 @@ public final class PayloadCodec {
 
   /** The token handed to clients. */
   public String encode(VectorClock vc) {
+    PerThread t = local.get();
+    if (vc == t.lastVc) return t.lastText;
     byte[] body = PayloadToken.body(vc);
-    return PayloadToken.text(body, seal(body));
+    String text = PayloadToken.text(body, seal(body));
+    t.remember(vc, text);
+    return text;
   }
 
   /**
@@ -96,10 +125,16 @@ public final class PayloadCodec {
   }
 
   private VectorClock decodeToken(String text) {
+    PerThread t = local.get();
+    if (text.equals(t.acceptedText)) return t.acceptedVc;
     PayloadToken.Parts p = PayloadToken.split(text);
     // The seal is checked before the body is parsed: nothing a client made up is interpreted.
     if (!MessageDigest.isEqual(seal(p.body()), p.seal())) throw new InvalidPayload("payload integrity check failed");
-    return PayloadToken.parse(p.body());
+    VectorClock vc = PayloadToken.parse(p.body());
+    t.remember(vc, text);
+    t.acceptedVc = vc;
+    t.acceptedText = text;
+    return vc;
   }
 
   /** The old object form, {@code {"vc": {...}, "sig": "<hex>"}}. */
@@ -135,7 +170,7 @@ public final class PayloadCodec {
 
   /** 128 bits of HMAC-SHA256 over exactly {@code body}. */
   private byte[] seal(byte[] body) {
-    return Arrays.copyOf(mac.get().doFinal(body), SEAL_BYTES);
+    return Arrays.copyOf(local.get().mac.doFinal(body), SEAL_BYTES);
   }
 
   /**
@@ -155,7 +190,7 @@ public final class PayloadCodec {
     for (Map.Entry<String, Long> e : vc.asMap().entrySet()) {
       canonical.append(e.getKey()).append('\u0000').append(e.getValue()).append('\n');
     }
-    byte[] h = mac.get().doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8));
+    byte[] h = local.get().mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(h, 0, SEAL_BYTES);
   }
 }
