@@ -32,6 +32,8 @@ final class Interleave {
     final List<Path> gcLogs;
     /** The process whose CPU profile is taken (one is enough: cluster nodes are symmetric). */
     final long profilePid;
+    /** causalkv nodes whose loop lock statistics are read from /admin/stats; empty for baselines. */
+    List<String> nodeIds = List.of();
 
     Sys(String name, List<Long> pids, List<InetSocketAddress> targets, HazelcastInstance hz, List<Path> gcLogs) {
       this.name = name;
@@ -101,11 +103,6 @@ final class Interleave {
     JsonArray repsOut = new JsonArray();
     res.add("reps", repsOut);
     boolean profile = profiler != null && profiled.contains(load.name());
-    if (profile) {
-      for (Sys s : on) if (s.profilePid > 0) profiler.start(s.profilePid);
-      // attaching the agent deoptimises compiled code: let each system recompile before anything is measured
-      for (Sys s : on) once(s, load, -1);
-    }
     long[] spanStart = new long[on.size()];
     long[] spanEnd = new long[on.size()];
     long[] spanOps = new long[on.size()];
@@ -142,6 +139,8 @@ final class Interleave {
     }
     res.add("alloc", alloc);
     if (profile) {
+      // After the measured repetitions, so that they carry neither the agent's sampling nor the
+      // recompilation its attach causes: attach, let the system recompile, then profile one run.
       JsonObject profs = new JsonObject();
       for (Sys s : on) {
         if (s.profilePid <= 0) continue;
@@ -149,6 +148,9 @@ final class Interleave {
         Files.createDirectories(profileDir);
         Files.createDirectories(work.resolve("profiles"));
         Path raw = work.resolve("profiles").resolve(base);
+        once(s, load, -1); // settle
+        profiler.start(s.profilePid);
+        once(s, load, -1);
         profiler.stop(s.profilePid, raw, true);
         Path html = Path.of(raw + ".html");
         JsonObject p = Profiler.hotMethods(List.of(Path.of(raw + ".collapsed")), 14);
@@ -167,10 +169,11 @@ final class Interleave {
   /** One repetition of {@code load} on {@code s}. */
   private JsonObject once(Sys s, Load load, int rep) throws Exception {
     Meter.Snap[] snaps = new Meter.Snap[2];
-    Runnable start = () -> snaps[0] = Meter.take(allPids);
-    Runnable end = () -> snaps[1] = Meter.take(allPids);
+    long[][] locks = new long[2][];
+    Runnable start = () -> { locks[0] = lockStats(s.nodeIds); snaps[0] = Meter.take(allPids); };
+    Runnable end = () -> { snaps[1] = Meter.take(allPids); locks[1] = lockStats(s.nodeIds); };
     Workload wl = new Workload(load.mix(), load.zipf(), load.keys(), load.value(), "k");
-    String label = phase + " " + load.name() + " " + s.name + (rep < 0 ? " (settle after profiler attach, not recorded)" : " #" + (rep + 1));
+    String label = phase + " " + load.name() + " " + s.name + (rep < 0 ? " (for the profile, not recorded)" : " #" + (rep + 1));
     Result r;
     if (s.hz != null) {
       r = HazelcastBaseline.run(s.hz, label, wl, load.conns(), warmMs, measureMs, start, end);
@@ -190,12 +193,46 @@ final class Interleave {
     }
     Meter.Window w = Meter.between(snaps[0], snaps[1]);
     JsonObject o = measured(s, r, w);
+    if (!s.nodeIds.isEmpty()) addLock(o, locks[0], locks[1], r.total(), w.seconds() * s.nodeIds.size());
     o.addProperty("sys", s.name);
     o.addProperty("rep", rep + 1);
     System.err.printf("   %-44s %9.0f ops/s  %6.1f µs CPU/op  %s%s%n", label, r.throughput(),
         o.get("serverCpuUsPerOp").getAsDouble(), o.get("flagged").getAsBoolean() ? "[flagged: " + o.get("flagReason").getAsString() + "] " : "",
         r.checks.violations() > 0 ? "[CAUSAL CHECK VIOLATIONS " + r.checks.violations() + "]" : "");
     return o;
+  }
+
+  /** The loop lock counters of docs: steps, wait, step, commit, advance (ns), summed over nodes. */
+  static long[] lockStats(List<String> ids) {
+    if (ids.isEmpty()) return null;
+    long[] t = new long[5];
+    boolean any = false;
+    String[] k = {"steps", "waitNanos", "stepNanos", "commitNanos", "advanceNanos"};
+    for (String id : ids) {
+      try (Http h = new Http(id, 5_000)) {
+        Http.Reply rep = h.get("/admin/stats");
+        JsonObject o = com.google.gson.JsonParser.parseString(rep.body).getAsJsonObject();
+        if (!o.has("loop")) continue;
+        any = true;
+        JsonObject l = o.getAsJsonObject("loop");
+        for (int i = 0; i < k.length; i++) t[i] += l.get(k[i]).getAsLong();
+      } catch (Exception ignored) { }
+    }
+    return any ? t : null; // a build without the counters
+  }
+
+  /** How long the loop's lock was waited for and held, per client operation, and how busy it was. */
+  static void addLock(JsonObject o, long[] a, long[] b, long ops, double nodeSeconds) {
+    if (a == null || b == null) return;
+    double n = Math.max(1, ops);
+    long held = (b[2] - a[2]) + (b[3] - a[3]) + (b[4] - a[4]);
+    o.addProperty("stepsPerOp", Result.round((b[0] - a[0]) / n));
+    o.addProperty("lockHeldUsPerOp", Result.round(held / 1e3 / n));
+    o.addProperty("lockWaitUsPerOp", Result.round((b[1] - a[1]) / 1e3 / n));
+    o.addProperty("coreStepUsPerOp", Result.round((b[2] - a[2]) / 1e3 / n));
+    o.addProperty("commitUsPerOp", Result.round((b[3] - a[3]) / 1e3 / n));
+    o.addProperty("advanceUsPerOp", Result.round((b[4] - a[4]) / 1e3 / n));
+    o.addProperty("lockBusyFraction", Result.round(held / 1e9 / Math.max(1e-9, nodeSeconds)));
   }
 
   /** The figures of one measured window. */
@@ -237,7 +274,8 @@ final class Interleave {
   static JsonObject summarize(JsonArray reps, List<Sys> on) {
     JsonObject out = new JsonObject();
     String[] metrics = {"opsPerSec", "serverCpuUsPerOp", "opsPerCoreSecond", "clientCpuUsPerOp", "serverCpuCores", "othersCores",
-        "loadavg1", "peerBytesOutPerWrite", "clientBytesPerOp"};
+        "loadavg1", "peerBytesOutPerWrite", "clientBytesPerOp", "lockHeldUsPerOp", "lockWaitUsPerOp", "coreStepUsPerOp",
+        "commitUsPerOp", "advanceUsPerOp", "lockBusyFraction", "stepsPerOp"};
     for (Sys s : on) {
       JsonObject m = new JsonObject();
       int flagged = 0;

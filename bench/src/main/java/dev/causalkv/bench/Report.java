@@ -148,6 +148,7 @@ final class Report {
     blocked();
     partition();
     join();
+    ab();
     profiles();
     redis();
     jmh();
@@ -424,6 +425,53 @@ final class Report {
     md.append('\n');
   }
 
+  /** How long the loop's one lock was waited for and held per client operation (causalkv nodes only). */
+  private void lockTable(String phase, String... loads) {
+    table("load", "system", "steps/op", "lock held µs/op", "of it: core step", "store commit", "advance", "waiting for the lock µs/op",
+        "lock busy (share of time, per node)");
+    boolean any = false;
+    for (String ln : loads) {
+      JsonObject l = load(phase, ln);
+      if (l == null) continue;
+      String label = ln;
+      for (String sys : l.getAsJsonObject("summary").keySet()) {
+        JsonObject s = l.getAsJsonObject("summary").getAsJsonObject(sys);
+        if (!s.has("lockHeldUsPerOp")) continue;
+        any = true;
+        row(label, sys, m3(arr(s, "stepsPerOp")), m3(arr(s, "lockHeldUsPerOp")), m3(arr(s, "coreStepUsPerOp")), m3(arr(s, "commitUsPerOp")),
+            m3(arr(s, "advanceUsPerOp")), m3(arr(s, "lockWaitUsPerOp")), m3(arr(s, "lockBusyFraction")));
+        label = "";
+      }
+    }
+    if (!any) md.append("| (no lock statistics in this run) |\n");
+    md.append('\n');
+  }
+
+  private void ab() {
+    JsonElement e = at("ab");
+    if (e == null || !e.getAsJsonObject().has("one")) return;
+    md.append("## Lever before/after (interleaved, same run)\n\n");
+    md.append("The node built before the change (`").append(str("ab.beforeJar")).append("`) beside this build, one node each and three ")
+        .append("nodes each, all up together and taking turns.\n");
+    for (String group : new String[] {"one", "three"}) {
+      JsonObject g = e.getAsJsonObject().getAsJsonObject(group);
+      if (g == null) continue;
+      table("nodes", "load", "before ops/s", "after ops/s", "after / before", "before µs CPU/op", "after µs CPU/op", "CPU/op after / before",
+          "alloc B/op before → after");
+      for (Map.Entry<String, JsonElement> l : g.entrySet()) {
+        JsonObject lo = l.getValue().getAsJsonObject();
+        JsonObject sm = lo.getAsJsonObject("summary");
+        JsonObject al = lo.getAsJsonObject("alloc");
+        String a0 = al.has("before") ? f(al.getAsJsonObject("before").get("bytesPerOp").getAsDouble()) : "–";
+        String a1 = al.has("after") ? f(al.getAsJsonObject("after").get("bytesPerOp").getAsDouble()) : "–";
+        row(group.equals("one") ? 1 : 3, l.getKey(), m3(arr(sm.getAsJsonObject("before"), "opsPerSec")), m3(arr(sm.getAsJsonObject("after"), "opsPerSec")),
+            x3(Interleave.ratio(lo, "after", "before", "opsPerSec")), m3(arr(sm.getAsJsonObject("before"), "serverCpuUsPerOp")),
+            m3(arr(sm.getAsJsonObject("after"), "serverCpuUsPerOp")), x3(Interleave.ratio(lo, "after", "before", "serverCpuUsPerOp")), a0 + " → " + a1);
+      }
+      md.append('\n');
+    }
+  }
+
   private void single() {
     if (load("single", "read") == null) return;
     md.append("## One node (memory engine) vs bare Undertow\n\n");
@@ -431,6 +479,8 @@ final class Report {
         .append("no replication, no causality, no persistence: the limit of our HTTP stack. 32 keep-alive clients, 10,000 keys, 100-byte values.\n");
     comparison("single", "read", "write", "mix50");
     ratios("single", new String[][] {{"read", "node", "bare"}, {"write", "node", "bare"}, {"mix50", "node", "bare"}});
+    md.append("The node's one lock (`NodeLoop.step`), from its own counters in `/admin/stats`:\n");
+    lockTable("single", "read", "write", "mix50");
   }
 
   private void durable() {
@@ -438,6 +488,7 @@ final class Report {
     md.append("## Durable engine\n\nOne node each: the memory engine and RocksDB with `SYNC=batch`, `always`, `never`, interleaved, PUT only, 32 clients.\n");
     comparison("durable", "write");
     ratios("durable", new String[][] {{"write", "batch", "memory"}, {"write", "never", "batch"}, {"write", "always", "batch"}});
+    lockTable("durable", "write");
   }
 
   private void cluster3() {
@@ -451,6 +502,7 @@ final class Report {
     ratios("cluster3", new String[][] {{"write16", "causal", "hazelcast"}, {"write64", "causal", "hazelcast"}, {"read16", "causal", "hazelcast"},
         {"mix50", "causal", "hazelcast"}, {"mix50", "causal", "causal-off"}, {"read95", "causal", "causal-off"},
         {"write16", "causal", "causal-off"}, {"read16", "causal", "causal-off"}});
+    lockTable("cluster3", "write16", "write64", "mix50");
   }
 
   private void scale() {
@@ -471,6 +523,7 @@ final class Report {
       JsonArray wb = sum("scale", "write", "n" + n, "peerBytesOutPerWrite");
       row(n, x3(q), cost(map3(q, v -> (v - 1) / (n - 1))), cost(map3(t, v -> (v - 1) / (n - 1))), m3(wb), m3(map3(wb, v -> v / (n - 1))));
     }
+    lockTable("scale", "write");
     md.append("\nA remote copy's cost is in units of one client PUT at one node: ((CPU per client PUT at N) / (at 1) − 1) / (N − 1). ")
         .append("Peer bytes are socket bytes (HTTP headers included) of the pull requests and answers, per client PUT, summed over nodes.\n\n");
     md.append("![throughput vs node count](bench/charts/throughput-vs-nodes.png)\n\n");

@@ -43,6 +43,9 @@ final class Suite {
   private static final int VALUE = 100;
   private static final int CONNS = 32;
 
+  /** The node jar of a build to compare against (phase "ab": a lever's before/after), or null. */
+  private Path abJar;
+
   Suite(Path repo, boolean quick, List<String> only, boolean profile) {
     this.repo = repo;
     this.work = repo.resolve("bench/work");
@@ -64,6 +67,7 @@ final class Suite {
     Path repo = Path.of("").toAbsolutePath();
     List<String> only = new ArrayList<>();
     boolean reportOnly = false;
+    Path abJar = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick": quick = true; break;
@@ -71,11 +75,13 @@ final class Suite {
         case "--repo": repo = Path.of(args[++i]).toAbsolutePath(); break;
         case "--only": only.addAll(List.of(args[++i].split(","))); break;
         case "--report-only": reportOnly = true; break;
+        case "--ab-jar": abJar = Path.of(args[++i]).toAbsolutePath(); break;
         default: throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     Files.createDirectories(repo.resolve("bench/work"));
     Suite s = new Suite(repo, quick, only, profile);
+    s.abJar = abJar;
     if (!reportOnly) s.runAll();
     Report.write(repo, JsonParser.parseString(Files.readString(repo.resolve("bench/work/results.json"))).getAsJsonObject());
   }
@@ -93,6 +99,7 @@ final class Suite {
     m.put("blocked", this::blocked);
     m.put("partition", this::partition);
     m.put("join", this::join);
+    m.put("ab", this::ab);
     m.put("redis", this::redis);
     m.put("jmh", this::jmh);
     return m;
@@ -100,6 +107,7 @@ final class Suite {
 
   private void phase(String name, Phase p) {
     if (!only.isEmpty() && !only.contains(name)) return;
+    if (name.equals("ab") && abJar == null && !only.contains("ab")) return;
     JsonObject n = new JsonObject();
     n.addProperty("phase", name);
     n.addProperty("loadavg", loadavg());
@@ -194,14 +202,23 @@ final class Suite {
     return new LoadEngine(c).run();
   }
 
-  /** Unrecorded load so that the server's JIT has compiled the hot paths before anything is measured. */
+  /**
+   * Unrecorded load until the server's JIT has compiled the hot paths: windows of 2 s of the
+   * balanced mix until two in a row agree within 10% (at least three, at most ten), since on a
+   * busy 2-core machine the first C2 compilations alone can take many seconds.
+   */
   private void jitWarmUp(Interleave.Sys s) throws Exception {
-    long ms = quick ? 3000 : 5000;
-    if (s.hz != null) {
-      HazelcastBaseline.run(s.hz, "hazelcast JIT warm-up", new Workload("mix50", false, KEYS, VALUE, "k"), 16, 0, ms);
-      return;
+    double prev = -1;
+    for (int i = 0; i < 10; i++) {
+      double rate;
+      if (s.hz != null) {
+        rate = HazelcastBaseline.run(s.hz, "hazelcast JIT warm-up", new Workload("mix50", false, KEYS, VALUE, "k"), 16, 0, 2000).throughput();
+      } else {
+        rate = load(s.name + " JIT warm-up", s.targets, "mix50", CONNS, 0, KEYS, VALUE, "k", null, 0, 2000).throughput();
+      }
+      if (i >= 2 && prev > 0 && Math.abs(rate - prev) <= 0.1 * prev) break;
+      prev = rate;
     }
-    load(s.name + " JIT warm-up", s.targets, "mix50", CONNS, 0, KEYS, VALUE, "k", null, ms, 100);
   }
 
   private void preload(List<InetSocketAddress> t, long keys, int value, String prefix) throws Exception {
@@ -234,7 +251,11 @@ final class Suite {
   private Interleave.Sys sys(String name, Cluster c) {
     List<Path> logs = new ArrayList<>();
     for (Cluster.Node n : c.nodes) logs.add(c.gcLog(n));
-    return new Interleave.Sys(name, c.pids(), c.addrs(), null, logs);
+    Interleave.Sys s = new Interleave.Sys(name, c.pids(), c.addrs(), null, logs);
+    List<String> ids = new ArrayList<>();
+    for (Cluster.Node n : c.nodes) ids.add(n.id);
+    s.nodeIds = ids;
+    return s;
   }
 
   private Interleave interleave(String phase, List<Interleave.Sys> systems, String... profiledLoads) {
@@ -719,6 +740,48 @@ final class Suite {
       res.addProperty("loadavg1", Meter.loadavg1());
       if (bgRes[0] != null) res.add("background", bgRes[0].toJson());
       System.err.println("   join " + res);
+    }
+  }
+
+  /**
+   * A lever's before/after: the node built from another commit ({@code --ab-jar}) beside this
+   * build, one node each and three nodes each, interleaved. Only when asked for.
+   */
+  private void ab() throws Exception {
+    if (abJar == null) {
+      if (!only.contains("ab")) return; // not part of a normal run
+      throw new IllegalStateException("phase ab needs --ab-jar PATH (the node jar built before the change)");
+    }
+    JsonObject res = new JsonObject();
+    out.add("ab", res);
+    res.addProperty("beforeJar", abJar.toString());
+    res.addProperty("beforeCommit", abJar.getFileName().toString());
+    List<Cluster> cs = new ArrayList<>();
+    try {
+      List<Interleave.Sys> one = new ArrayList<>();
+      List<Interleave.Sys> three = new ArrayList<>();
+      int port = 19100;
+      for (String[] k : new String[][] {{"before", "x"}, {"after", "y"}}) {
+        for (int n : new int[] {1, 3}) {
+          Cluster c = new Cluster(k[0].equals("before") ? abJar : nodeJar, work, false, ":memory:", null, null);
+          c.gcDir = gcDir;
+          c.gcTag = "ab-" + k[0] + n;
+          c.define(n, port);
+          c.startAll();
+          port += 10;
+          cs.add(c);
+          Interleave.Sys s = sys(k[0], c);
+          preload(s.targets, KEYS, VALUE, "k");
+          jitWarmUp(s);
+          (n == 1 ? one : three).add(s);
+        }
+      }
+      res.add("one", interleave("ab1", one, "read", "write").run(List.of(new Interleave.Load("read", "read", CONNS),
+          new Interleave.Load("write", "write", CONNS), new Interleave.Load("mix50", "mix50", CONNS))));
+      res.add("three", interleave("ab3", three).run(List.of(new Interleave.Load("mix50", "mix50", CONNS),
+          new Interleave.Load("write", "write", CONNS))));
+    } finally {
+      for (Cluster c : cs) c.close();
     }
   }
 
