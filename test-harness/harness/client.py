@@ -2,7 +2,8 @@
 carries the causal payload the way a real client does (echo what you got).
 
 The payload the store hands out is an opaque URL-safe token (base64url(body) "."
-base64url(seal)); decode_token() reads the vector clock inside it for checkers.
+base64url(seal)); decode_token() reads the vector clock inside it for checkers (the
+seal is not checked: its key is each node's own secret, or derived from CLUSTER_TOKEN).
 Course scripts send it one of two ways, and Session drives both (STYLES):
   "json": data={'payload': json.dumps(payload)}
   "raw":  data={'payload': payload}
@@ -20,8 +21,10 @@ import urllib.parse
 STYLES = ("json", "raw")
 DEFAULT_STYLE = os.environ.get("CKV_PAYLOAD_STYLE", "json")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
-# The seal key of a node without CLUSTER_TOKEN (src/main/java/dev/causalkv/wire/PayloadCodec.java).
-DEFAULT_SEAL_KEY = b"causalkv/payload/v1"
+# The public seal key nodes used without CLUSTER_TOKEN before the key became secret; what they
+# sealed with it (version-1 tokens, the old object form) is refused now.  For tests of refusal.
+OLD_PUBLIC_KEY = b"causalkv/payload/v1"
+KEY_ID_BYTES = 6
 
 
 def requests_form(data):
@@ -62,9 +65,15 @@ def _varint(n):
             return bytes(out)
 
 
-def token_body(vc):
-    """The canonical body of a clock: version 1, count, then sorted (len, utf-8 origin, counter)."""
-    out = bytearray([1]) + _varint(len(vc))
+def token_body(vc, key_id=None):
+    """The canonical body of a clock: version 2, the sealing key's 6-byte id, count, then sorted
+    (len, utf-8 origin, counter); without key_id, the version-1 body of older nodes."""
+    if key_id is None:
+        out = bytearray([1])
+    else:
+        assert len(key_id) == KEY_ID_BYTES
+        out = bytearray([2]) + bytes(key_id)
+    out += _varint(len(vc))
     for origin in sorted(vc):
         o = origin.encode("utf-8")
         out += _varint(len(o)) + o + _varint(vc[origin])
@@ -76,18 +85,25 @@ def token_parts(tok):
     return _b64d(body), _b64d(seal)
 
 
+def token_key_id(tok):
+    """The id of the key that sealed a (version-2) token, or None."""
+    body, _ = token_parts(tok)
+    return body[1:1 + KEY_ID_BYTES] if body and body[0] == 2 else None
+
+
 def make_token(body, seal):
     return _b64e(body) + "." + _b64e(seal)
 
 
-def seal_token(vc, key=DEFAULT_SEAL_KEY):
-    """A token as a node with that seal key would hand it out (for tests of acceptance)."""
-    body = token_body(vc)
+def seal_token(vc, key=OLD_PUBLIC_KEY, key_id=None):
+    """A token sealed with `key` (for tests: nodes refuse every key but their cluster's own)."""
+    body = token_body(vc, key_id)
     return make_token(body, hmac.new(key, body, hashlib.sha256).digest()[:16])
 
 
-def legacy_payload(vc, key=DEFAULT_SEAL_KEY):
-    """The old object form {"vc": {...}, "sig": hex} with its old seal, still accepted by nodes."""
+def legacy_payload(vc, key=OLD_PUBLIC_KEY):
+    """The old object form {"vc": {...}, "sig": hex} with its old seal (over the ambiguous text
+    origin\0counter\n per entry): refused by nodes now."""
     text = "".join("%s\0%d\n" % (o, vc[o]) for o in sorted(vc))
     return {"vc": dict(vc), "sig": hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]}
 
@@ -110,9 +126,12 @@ def decode_token(tok):
                 shift += 7
                 if not b & 0x80:
                     return n
-        if body[0] != 1:
+        if body[0] == 1:
+            pos = 1
+        elif body[0] == 2:
+            pos = 1 + KEY_ID_BYTES
+        else:
             return None
-        pos = 1
         vc = {}
         for _ in range(varint()):
             ln = varint()

@@ -379,6 +379,9 @@ class Cluster:
             env["CAUSAL_WAIT_MS"] = str(self.s["causal_wait_ms"])
         if self.token:
             env["CLUSTER_TOKEN"] = self.token
+        # the harness reads /admin/state from the host side of the bridge (through the forwarder):
+        # without a token, admin answers only loopback, members and ADMIN_FROM
+        env["ADMIN_FROM"] = "%s.1" % self.subnet
         env.update(self.s.get("extra_env") or {})
         env.update(extra_env or {})
         logf = open(node.log, "ab")
@@ -438,8 +441,25 @@ class Cluster:
         if wait:
             for node in new:
                 self.wait_ready(node)
+            self.wait_keys(new)
             self.log("up: %d nodes ready: %s" % (len(new), view))
         return new
+
+    def wait_keys(self, nodes, timeout=15.0):
+        """Wait (bounded) until each node knows every member's payload seal key, which it learns
+        with its first pull from that member (or from one that had it): until then a payload sealed
+        by a member it has not heard from waits and answers "Payload out of date", and a partition
+        made within milliseconds of start-up would test that rather than the scenario.  The
+        course's own scripts wait seconds after `docker run`.  Nodes that do not report it
+        (CKV_NODE_CMD) are not waited for."""
+        deadline = time.time() + timeout
+        for node in nodes:
+            while time.time() < deadline:
+                r = client.admin_stats(node.ip_port, self.token, timeout=1.0)
+                keys = r.body.get("sealKeys") if r.status == 200 and isinstance(r.body, dict) else None
+                if not isinstance(keys, dict) or not keys.get("missing"):
+                    break
+                time.sleep(0.05)
 
     def add(self, join_via=None, start=True, join=True):
         """Create one more node started with VIEW = members + itself; then, unless

@@ -7,7 +7,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from harness.client import (decode_token, legacy_payload, requests_form, seal_token, token_body,  # noqa: E402
+from harness.client import (decode_token, legacy_payload, requests_form, seal_token, token_body, token_key_id,  # noqa: E402
                             token_parts, TOKEN_RE)
 
 CASES = [
@@ -50,9 +50,14 @@ class FormEncoding(unittest.TestCase):
 class Token(unittest.TestCase):
     def test_round_trip_and_layout(self):
         vc = {"10.0.0.3:8080#b": 300, "10.0.0.2:8080#a": 1}
-        tok = seal_token(vc)
+        kid = bytes([10, 11, 12, 13, 14, 15])
+        tok = seal_token(vc, key=b"k", key_id=kid)
         self.assertRegex(tok, TOKEN_RE)
         self.assertEqual(decode_token(tok), vc)
+        self.assertEqual(token_key_id(tok), kid)
+        self.assertEqual(decode_token(seal_token(vc)), vc, "version 1 still reads")
+        self.assertEqual(token_body({"b": 300, "a": 1}, kid),
+                         bytes([2, 10, 11, 12, 13, 14, 15, 2, 1, ord("a"), 1, 1, ord("b"), 0xAC, 0x02]))
         self.assertEqual(token_body({"b": 300, "a": 1}), bytes([1, 2, 1, ord("a"), 1, 1, ord("b"), 0xAC, 0x02]))
         body, seal = token_parts(tok)
         self.assertEqual(len(seal), 16)

@@ -7,7 +7,7 @@ import json
 
 from base import CAUSAL_WAIT_S, ClusterTest, client, payload_json, request
 from harness.checker import vc_of_payload
-from harness.client import TOKEN_RE, kv_path, legacy_payload, make_token, token_body, token_parts
+from harness.client import TOKEN_RE, kv_path, legacy_payload, make_token, seal_token, token_body, token_key_id, token_parts
 
 
 class BasicOps(ClusterTest):
@@ -179,12 +179,15 @@ class PayloadIntegrity(ClusterTest):
         vc = vc_of_payload(s.payload)
         self.assertTrue(vc and len(vc) >= 2, "cannot find a vector clock with 2 entries in %r" % s.payload)
         _, seal = token_parts(s.payload)
+        kid = token_key_id(s.payload)
         first = sorted(vc)[0]
         removed = {k: v for k, v in vc.items() if k != first}
         changed = dict(vc, **{first: vc[first] + 5})
-        # the clock edited under the seal it came with, and the old object form edited after sealing
-        bads = [make_token(token_body(removed), seal), make_token(token_body(changed), seal),
-                payload_json(dict(legacy_payload(vc), vc=removed)), payload_json(dict(legacy_payload(vc), vc=changed))]
+        # the clock edited under the seal it came with (same key id); re-sealed with the key that used
+        # to be public (a version-1 token, and under the node's key id); the old object form
+        bads = [make_token(token_body(removed, kid), seal), make_token(token_body(changed, kid), seal),
+                seal_token(changed), seal_token(changed, key_id=kid),
+                payload_json(legacy_payload(vc)), payload_json(dict(legacy_payload(vc), vc=changed))]
         for bad in bads:
             r = self.assertJson(request("PUT", self.a("n3"), kv_path("t"), {"val": "x", "payload": bad}), 400)
             self.assertEqual(r.msg, "Payload is not valid")
@@ -196,13 +199,15 @@ class PayloadIntegrity(ClusterTest):
         self.assertEqual(self.assertJson(s.get(self.a("n3"), "b"), 200).get("value"), "2")
 
     def test_old_object_form_both_styles(self):
-        """A payload in the old object form: accepted as json.dumps(payload); sent raw, Python
-        requests turns the dict into payload=vc&payload=sig, refused with a hint, never read as empty."""
+        """A payload in the old object form, whose seal could be forged: refused as json.dumps(payload)
+        with a detail saying so; sent raw, Python requests turns the dict into payload=vc&payload=sig,
+        refused with a hint; never read as empty."""
         w = self.session()
         self.assertJson(w.put(self.a("n1"), "o", "1"), 200)
         old = legacy_payload(vc_of_payload(w.payload))
-        r = self.assertJson(request("GET", self.a("n2"), kv_path("o"), {"payload": json.dumps(old)}), 200)
-        self.assertEqual(r.get("value"), "1")
+        r = self.assertJson(request("GET", self.a("n2"), kv_path("o"), {"payload": json.dumps(old)}), 400)
+        self.assertEqual(r.msg, "Payload is not valid")
+        self.assertIn("no longer accepted", r.get("detail", ""))
         self.assertRegex(r.payload, TOKEN_RE, "answers hand out the token")
         r = self.assertJson(request("GET", self.a("n2"), kv_path("o"), {"payload": old}), 400)
         self.assertEqual(r.msg, "Payload is not valid")

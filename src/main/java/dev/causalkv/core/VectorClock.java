@@ -15,6 +15,12 @@ public final class VectorClock {
 
   public static final VectorClock EMPTY = new VectorClock(new TreeMap<>());
 
+  /**
+   * The highest counter a clock from outside (a payload, a peer's message) may carry: 2^53, what
+   * any JSON reader holds exactly, and at a million writes a second, centuries of one origin's writes.
+   */
+  public static final long MAX_COUNTER = 1L << 53;
+
   private final TreeMap<String, Long> entries;
   private int hash;
 

@@ -60,6 +60,22 @@ public final class ViewState {
 
   public static final ViewState EMPTY = new ViewState(new TreeMap<>());
 
+  /**
+   * The highest Lamport counter a view entry may carry. A change adds one to the highest seen, so
+   * honest counters count view changes: this bound is never reached by them, and an entry above
+   * it (a forged {@code Long.MAX_VALUE}, say) could only win every merge and leave no room for
+   * the next change.
+   */
+  public static final long MAX_COUNTER = 1L << 40;
+  /**
+   * How far ahead of the receiver's highest counter an incoming entry may be: one per change the
+   * receiver missed, so a million is far more than any honest gap, and a single message cannot
+   * use up the counter's range.
+   */
+  public static final long MAX_COUNTER_AHEAD = 1L << 20;
+  /** Members a view may list at most (present or removed). */
+  public static final int MAX_ENTRIES = 10_000;
+
   private final TreeMap<String, Entry> entries;
 
   private ViewState(TreeMap<String, Entry> entries) {
@@ -121,8 +137,27 @@ public final class ViewState {
   /** As {@link #with(String, boolean, String)}, recording what the author drained of a removed member. */
   public ViewState with(String member, boolean present, String author, VectorClock drained) {
     TreeMap<String, Entry> m = new TreeMap<>(entries);
-    m.put(member, new Entry(present, maxCounter() + 1, author, drained));
+    // Counters that arrive are bounded (see implausible), so this cannot overflow; assert it all the same.
+    m.put(member, new Entry(present, Math.addExact(maxCounter(), 1), author, drained));
     return new ViewState(m);
+  }
+
+  /**
+   * Why {@code incoming} must not be merged into a view whose highest counter is {@code localMax}
+   * (null: it may). Every entry's counter must be within {@link #MAX_COUNTER} and at most
+   * {@link #MAX_COUNTER_AHEAD} above {@code localMax}. A message carrying such a view is refused
+   * whole: merging only its other entries would still let one bad entry decide what the sender meant.
+   */
+  public static String implausible(ViewState incoming, long localMax) {
+    long limit = Math.min(MAX_COUNTER, localMax + MAX_COUNTER_AHEAD);
+    for (Map.Entry<String, Entry> e : incoming.entries.entrySet()) {
+      long c = e.getValue().counter();
+      if (c < 0 || c > limit) {
+        return "view entry for " + e.getKey() + " has counter " + c + ", above " + limit
+            + " (this node's highest is " + localMax + ")";
+      }
+    }
+    return null;
   }
 
   /** Per-member join by stamp (and of the drained marks of one removal): commutative, associative and idempotent. */

@@ -41,10 +41,21 @@ public final class NodeLoop {
    */
   public record LockStats(long steps, long waitNanos, long stepNanos, long commitNanos, long advanceNanos) {}
 
+  /**
+   * Told after every step, under the loop's lock, once the step's state is published (for logs
+   * and metrics that follow the core's snapshots in order). Must be quick and must not call back
+   * into the loop.
+   */
+  @FunctionalInterface
+  public interface Observer {
+    void stepped(NodeCore core, long nowMillis);
+  }
+
   private final NodeCore core;
   private final Store store;
   private final Effects effects;
   private final LongSupplier clockMillis;
+  private final Observer observer;
   private long armedAtMillis = Long.MAX_VALUE;
   // Changed under the lock only; read under it by lockStats().
   private long steps;
@@ -54,10 +65,15 @@ public final class NodeLoop {
   private long advanceNanos;
 
   public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis) {
+    this(core, store, effects, clockMillis, (c, now) -> {});
+  }
+
+  public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis, Observer observer) {
     this.core = core;
     this.store = store;
     this.effects = effects;
     this.clockMillis = clockMillis;
+    this.observer = observer;
   }
 
   public NodeCore core() {
@@ -110,6 +126,7 @@ public final class NodeLoop {
       stepNanos += t2 - t1;
       commitNanos += t3 - t2;
       advanceNanos += System.nanoTime() - t3;
+      observer.stepped(core, now);
       if (ready.wakeAtMillis() < armedAtMillis) {
         armedAtMillis = ready.wakeAtMillis();
         wake = armedAtMillis;

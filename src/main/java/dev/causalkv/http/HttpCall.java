@@ -3,6 +3,7 @@ package dev.causalkv.http;
 import dev.causalkv.wire.Json;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Deque;
@@ -16,6 +17,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * string) and a single-shot JSON answer that may be sent from any thread.
  */
 final class HttpCall {
+
+  /** The causal payload as a header, for clients that prefer headers to the body's {@code payload} field. */
+  static final String PAYLOAD_HEADER = "X-Causal-Payload";
+  private static final HttpString PAYLOAD_HEADER_NAME = new HttpString(PAYLOAD_HEADER);
+  /** The {@code msg} of the JSON answer sent, for the edge's metrics (e.g. "Payload out of date"). */
+  static final io.undertow.util.AttachmentKey<String> ANSWER_MSG = io.undertow.util.AttachmentKey.create(String.class);
 
   /** A request that cannot be served as sent; becomes a 4xx JSON answer. */
   static final class BadRequest extends RuntimeException {
@@ -66,19 +73,39 @@ final class HttpCall {
     sendJson(exchange, status, json);
   }
 
-  /** Sends JSON text already written (see {@link ClientJson}) with {@code status}, once. */
-  void respondText(int status, String json) {
+  /**
+   * Sends JSON text already written (see {@link ClientJson}) with {@code status}, once, as
+   * {@link #sendJson} does: a newline at the end, the payload also in the header, the message
+   * kept for the edge's counters.
+   */
+  void respondText(int status, String json, String payload, String msg) {
     if (!answered.compareAndSet(false, true)) return;
     exchange.setStatusCode(status);
     exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
-    exchange.getResponseSender().send(json, StandardCharsets.UTF_8);
+    if (payload != null) exchange.getResponseHeaders().put(PAYLOAD_HEADER_NAME, payload);
+    if (msg != null) exchange.putAttachment(ANSWER_MSG, msg);
+    exchange.getResponseSender().send(json + "\n", StandardCharsets.UTF_8);
   }
 
-  /** Sends {@code json} with {@code status} on an exchange that has no call yet (or through one). */
+  /**
+   * Sends {@code json} with {@code status} on an exchange that has no call yet (or through one),
+   * ending with a newline (so that a shell prompt after {@code curl} starts on its own line). An
+   * answer that carries a payload also carries it in the {@value #PAYLOAD_HEADER} header.
+   */
   static void sendJson(HttpServerExchange ex, int status, Object json) {
     ex.setStatusCode(status);
     ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
-    ex.getResponseSender().send(Json.toJson(json), StandardCharsets.UTF_8);
+    if (json instanceof Map<?, ?> m) {
+      Object payload = m.get("payload");
+      if (payload != null) ex.getResponseHeaders().put(PAYLOAD_HEADER_NAME, payloadText(payload));
+      if (m.get("msg") instanceof String msg) ex.putAttachment(ANSWER_MSG, msg);
+    }
+    ex.getResponseSender().send(Json.toJson(json) + "\n", StandardCharsets.UTF_8);
+  }
+
+  /** The payload as clients send it back: a string as is, anything else as its JSON text. */
+  static String payloadText(Object payload) {
+    return payload instanceof String s ? s : Json.toJson(payload);
   }
 
   /** Claims the right to answer by other means (a streamed body); false if already answered. */
@@ -123,6 +150,8 @@ final class HttpCall {
         start = i + 1;
       }
     }
+    String header = ex.getRequestHeaders().getFirst(PAYLOAD_HEADER);
+    if (header != null && !out.containsKey("payload")) out.put("payload", header); // a parameter wins over the header
     return out;
   }
 

@@ -7,10 +7,17 @@ import dev.causalkv.driver.NodeLoop;
 import dev.causalkv.driver.Requests;
 import dev.causalkv.protocol.Event;
 import dev.causalkv.protocol.Reply;
+import dev.causalkv.security.Keyring;
 import dev.causalkv.wire.PayloadCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The client API of {@code /keyValue-store} (the assignment, docs/design.md §4 and §8): checks
@@ -27,20 +34,94 @@ final class KeyValueApi {
   private final PayloadCodec payloads;
   private final Clock clock;
   private final Metrics metrics;
+  private final ScheduledExecutorService timer;
+  private final long keyWaitMillis;
 
-  KeyValueApi(NodeLoop loop, Requests requests, PayloadCodec payloads, Clock clock, Metrics metrics) {
+  KeyValueApi(NodeLoop loop, Requests requests, PayloadCodec payloads, Clock clock, Metrics metrics,
+      ScheduledExecutorService timer, long keyWaitMillis) {
     this.loop = loop;
     this.requests = requests;
     this.payloads = payloads;
     this.clock = clock;
     this.metrics = metrics;
+    this.timer = timer;
+    this.keyWaitMillis = keyWaitMillis;
   }
 
   void get(HttpCall call, String key, boolean search) {
-    submit(call, search ? Event.Op.SEARCH : Event.Op.GET, key, null);
+    withPayload(call, () -> submit(call, search ? Event.Op.SEARCH : Event.Op.GET, key, null));
   }
 
   void put(HttpCall call, String key) {
+    withPayload(call, () -> doPut(call, key));
+  }
+
+  void delete(HttpCall call, String key) {
+    withPayload(call, () -> submit(call, Event.Op.DELETE, key, null));
+  }
+
+  /**
+   * Runs {@code go}, which decodes the payload. A payload sealed by a key this node has not learnt
+   * yet (a member it has not pulled from since that member's key was made) is treated like a
+   * payload that is not covered yet: the request waits, holding no thread, until the key arrives
+   * with a pull answer (then it goes on as if it had just arrived) or the causal wait passes (then
+   * 400 "Payload out of date", handing the client's own payload back unchanged: it loses no
+   * history, and may retry here later or at another node).
+   */
+  private void withPayload(HttpCall call, Runnable go) {
+    try {
+      go.run();
+    } catch (PayloadCodec.UnknownKey u) {
+      awaitKey(call, u, go);
+    }
+  }
+
+  private void awaitKey(HttpCall call, PayloadCodec.UnknownKey u, Runnable go) {
+    metrics.inc("payload.key_waited");
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<ScheduledFuture<?>> deadline = new AtomicReference<>();
+    Keyring.Wait wait = payloads.keyring().whenKnown(u.keyId(), () -> {
+      if (!done.compareAndSet(false, true)) return;
+      ScheduledFuture<?> t = deadline.get();
+      if (t != null) t.cancel(false);
+      resume(call, go, u);
+    });
+    if (wait == null) {
+      call.respond(503, HttpCall.error("Node overloaded: too many requests waiting, retry"));
+      return;
+    }
+    try {
+      deadline.set(timer.schedule(() -> {
+        if (wait.cancel() && done.compareAndSet(false, true)) outOfDateKey(call, u);
+      }, keyWaitMillis, TimeUnit.MILLISECONDS));
+    } catch (RejectedExecutionException closing) {
+      if (wait.cancel() && done.compareAndSet(false, true)) outOfDateKey(call, u);
+    }
+  }
+
+  /** The key arrived: the request goes on, on whichever thread learnt it; its failures still become JSON answers. */
+  private void resume(HttpCall call, Runnable go, PayloadCodec.UnknownKey u) {
+    try {
+      go.run();
+    } catch (PayloadCodec.UnknownKey again) {
+      outOfDateKey(call, u); // cannot happen: the key is known now
+    } catch (HttpCall.BadRequest b) {
+      call.respond(b.status, b.body);
+    } catch (RuntimeException e) {
+      call.respond(500, HttpCall.error("Internal error"));
+    }
+  }
+
+  private void outOfDateKey(HttpCall call, PayloadCodec.UnknownKey u) {
+    metrics.inc("op.out_of_date");
+    metrics.inc("payload.key_unknown");
+    Map<String, Object> m = HttpCall.error("Payload out of date");
+    m.put("detail", "the payload was sealed by a node this one has not heard from yet; retry, or ask another node");
+    m.put("payload", u.token());
+    call.respond(400, m);
+  }
+
+  private void doPut(HttpCall call, String key) {
     VectorClock p = payload(call);
     checkKey(key, p);
     String value = call.param("val");
@@ -49,10 +130,6 @@ final class KeyValueApi {
       throw bad(400, "Object too large. Size limit is 1MB", p);
     }
     op(call, Event.Op.PUT, key, value, p);
-  }
-
-  void delete(HttpCall call, String key) {
-    submit(call, Event.Op.DELETE, key, null);
   }
 
   private void submit(HttpCall call, Event.Op op, String key, String value) {
@@ -84,36 +161,39 @@ final class KeyValueApi {
     }
     Reply.Client c = (Reply.Client) r;
     // The answers of every successful or definite outcome, written directly (see ClientJson).
+    String p = c.outcome() == Reply.Outcome.INDEFINITE || c.outcome() == Reply.Outcome.INVALID_PAYLOAD
+        ? null : payloads.encode(c.payload());
     switch (c.outcome()) {
       case VALUE -> {
         call.respondText(200, new ClientJson().str("result", "Success").str("value", c.visible().value())
-            .str("payload", payloads.encode(c.payload())).end());
+            .str("payload", p).end(), p, null);
         return;
       }
       case SEARCHED -> {
         call.respondText(200, new ClientJson().bool("isExists", c.exists()).str("result", "Success")
-            .str("payload", payloads.encode(c.payload())).end());
+            .str("payload", p).end(), p, null);
         return;
       }
       case NOT_FOUND -> {
         call.respondText(404, new ClientJson().str("result", "Error").str("msg", "Key does not exist")
-            .str("payload", payloads.encode(c.payload())).end());
+            .str("payload", p).end(), p, "Key does not exist");
         return;
       }
       case ADDED, UPDATED -> {
+        String msg = c.exists() ? "Updated successfully" : "Added successfully";
         call.respondText(c.exists() ? 201 : 200, new ClientJson().bool("replaced", c.exists())
-            .str("msg", c.exists() ? "Updated successfully" : "Added successfully").str("payload", payloads.encode(c.payload())).end());
+            .str("msg", msg).str("payload", p).end(), p, msg);
         return;
       }
       case DELETED -> {
         call.respondText(200, new ClientJson().str("result", "Success").str("msg", "Key deleted")
-            .str("payload", payloads.encode(c.payload())).end());
+            .str("payload", p).end(), p, "Key deleted");
         return;
       }
       case OUT_OF_DATE -> {
         metrics.inc("op.out_of_date");
         call.respondText(400, new ClientJson().str("result", "Error").str("msg", "Payload out of date")
-            .str("payload", payloads.encode(c.payload())).end());
+            .str("payload", p).end(), p, "Payload out of date");
         return;
       }
       default -> { }

@@ -1,5 +1,6 @@
 package dev.causalkv.node;
 
+import dev.causalkv.security.AddressRange;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,6 +21,7 @@ public record Config(
     int workerThreads,
     String sync,
     int maxWaitingReads,
+    List<AddressRange> adminFrom,
     boolean causalOff) {
 
   /** A configuration that cannot run; its message is the one line printed before exiting with code 2. */
@@ -55,6 +57,15 @@ public record Config(
     if (!List.of("on", "off").contains(causal)) throw new ConfigException("CAUSAL must be on or off, was '" + causal + "'");
     String token = env.get("CLUSTER_TOKEN");
     if (token != null && token.isEmpty()) token = null;
+    List<AddressRange> adminFrom = new ArrayList<>();
+    for (String r : env.getOrDefault("ADMIN_FROM", "").split(",")) {
+      if (r.isBlank()) continue;
+      try {
+        adminFrom.add(AddressRange.parse(r));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("ADMIN_FROM: " + e.getMessage() + " (expected addresses or CIDR ranges, comma-separated)");
+      }
+    }
     return new Config(
         id,
         new ArrayList<>(members),
@@ -68,6 +79,7 @@ public record Config(
         (int) number(env, "WORKER_THREADS", 16, 1, 1024),
         sync,
         (int) number(env, "MAX_WAITING_READS", 20_000, 1, 1_000_000),
+        List.copyOf(adminFrom),
         causal.equals("off"));
   }
 

@@ -31,12 +31,14 @@ final class ClientOps {
   /** A client operation waiting for its payload to be covered. */
   private static final class Parked {
     final Event.ClientOp op;
+    final long parkedAtMillis;
     String key;
     String origin;
     boolean done;
 
-    Parked(Event.ClientOp op) {
+    Parked(Event.ClientOp op, long parkedAtMillis) {
       this.op = op;
+      this.parkedAtMillis = parkedAtMillis;
     }
   }
 
@@ -85,7 +87,7 @@ final class ClientOps {
       core.reply(new Reply.Unavailable(op.id(), "Node overloaded: too many requests waiting, retry"));
       return;
     }
-    Parked p = new Parked(op);
+    Parked p = new Parked(op, core.now());
     index(p, r.blockingOrigin());
     all.add(p);
     core.count("client.parked");
@@ -96,6 +98,7 @@ final class ClientOps {
   private void timeout(Parked p) {
     if (p.done) return;
     unpark(p);
+    core.observe("wait.read.timeout_millis", core.now() - p.parkedAtMillis);
     Event.ClientOp op = p.op;
     Replica.Read r = read(op);
     if (r.covered()) {
@@ -123,6 +126,7 @@ final class ClientOps {
       Replica.Read r = read(p.op);
       if (r.covered()) {
         unpark(p);
+        core.observe("wait.read.ready_millis", core.now() - p.parkedAtMillis);
         finish(p.op, r);
       } else if (!r.blockingOrigin().equals(p.origin)) {
         unindex(p);

@@ -89,6 +89,13 @@ public final class NodeCore {
   @FunctionalInterface
   public interface Counter {
     void add(String name, long delta);
+
+    /**
+     * One observation of a distribution; the name ends in its unit, e.g.
+     * {@code wait.read.ready_millis}: how long a parked read waited (on the core's clock) before it
+     * was answered. Ignored unless the driver keeps distributions.
+     */
+    default void observe(String name, double value) {}
   }
 
   private final Config config;
@@ -105,6 +112,8 @@ public final class NodeCore {
   private volatile String failure;
   private volatile String notReady = "starting";
   private volatile int parked;
+  private volatile int heldPulls;
+  private volatile List<PeerStatus> peerStatus = List.of();
   private long now;
   private long ids;
   private List<Reply> replies = new ArrayList<>();
@@ -171,6 +180,9 @@ public final class NodeCore {
     Batch batch = replica.take();
     if (isFailed()) batch = null; // nothing more is persisted after a storage failure
     parked = clientOps.parkedCount();
+    heldPulls = pullServer.heldCount();
+    List<PeerStatus> ps = pullers.snapshotIfChanged();
+    if (ps != null) peerStatus = ps;
     notReady = readiness();
     return new Ready(batch, replies, sends, cancels, deadlines.next());
   }
@@ -199,10 +211,11 @@ public final class NodeCore {
     } else if (event instanceof Event.AnswerBegan e) {
       if (isFailed() || !known(e.pullId())) return;
       replica.mergeView(e.view());
-      pullers.onBegan(e.pullId(), e.marks());
+      pullers.onBegan(e.pullId(), e.marks(), e.view());
     } else if (event instanceof Event.AnswerVersions e) {
       if (isFailed()) return;
-      replica.merge(e.versions()); // merging any part of any answer is safe
+      // merging any part of any answer is safe; versions forging this node's own origin are refused
+      count("pull.versions_refused", replica.merge(e.versions()));
       count("pull.versions_received", e.versions().size());
       pullers.onVersions(e.pullId(), e.versions());
       viewChanges.onDrainVersions(e.pullId(), e.versions().size());
@@ -391,6 +404,10 @@ public final class NodeCore {
     if (delta != 0) counter.add(name, delta);
   }
 
+  void observe(String name, double value) {
+    counter.observe(name, value);
+  }
+
   /** Records a member's stability report, after reacting to any view change its pull taught. */
   void noteReport(String peer, VectorClock applied, ViewState peerView) {
     checkView();
@@ -443,6 +460,24 @@ public final class NodeCore {
 
   public int parkedCount() {
     return parked;
+  }
+
+  /** Peers' pulls held here (long-polls waiting for news), as of the last step. */
+  public int heldPullCount() {
+    return heldPulls;
+  }
+
+  /**
+   * Every peer this node pulls from, as of the last step (an immutable snapshot, replaced only
+   * when something in it changed, so a caller may compare references); for operators only.
+   */
+  public List<PeerStatus> peers() {
+    return peerStatus;
+  }
+
+  /** The siblings of {@code key} as stored (inspection; any thread). */
+  public Siblings siblings(String key) {
+    return replica.store().get(key);
   }
 
   /** A snapshot iteration over every key's siblings, in key order; close it. */

@@ -31,12 +31,16 @@ final class PullServer {
   private static final class Held {
     final long id;
     final PullRequest request;
+    final long arrivedMillis;
     boolean due;
     boolean done;
+    /** Not answered in the step it arrived in: it was held (for the wait metrics). */
+    boolean waited;
 
-    Held(long id, PullRequest request) {
+    Held(long id, PullRequest request, long arrivedMillis) {
       this.id = id;
       this.request = request;
+      this.arrivedMillis = arrivedMillis;
     }
   }
 
@@ -71,7 +75,7 @@ final class PullServer {
     if (req.mode() == PullRequest.Mode.DRAIN && req.leaving()) core.viewChanges().fence(req.from());
     // The puller's applied was durable when it sent it (drivers send only after durable): a safe stability report.
     core.noteReport(req.from(), req.since(), req.view());
-    Held h = new Held(e.id(), req);
+    Held h = new Held(e.id(), req, core.now());
     held.add(h);
     long wait = req.mode() == PullRequest.Mode.DRAIN ? 0 : Math.min(req.waitMillis(), MAX_HOLD_MILLIS);
     if (wait == 0) h.due = true;
@@ -104,9 +108,14 @@ final class PullServer {
         it.remove();
         continue;
       }
-      if (!h.due && !hasNews(h.request)) continue;
+      boolean news = !h.due && hasNews(h.request);
+      if (!h.due && !news) {
+        h.waited = true;
+        continue;
+      }
       it.remove();
       h.done = true;
+      if (h.waited) core.observe(news ? "wait.pull.ready_millis" : "wait.pull.timeout_millis", core.now() - h.arrivedMillis);
       out.add(new Reply.Pull(h.id, answer(h.request)));
       core.count("pull.served");
     }

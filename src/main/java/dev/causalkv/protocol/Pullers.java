@@ -3,6 +3,8 @@ package dev.causalkv.protocol;
 import dev.causalkv.core.Dot;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
+import dev.causalkv.core.ViewState;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -58,6 +60,15 @@ final class Pullers {
     boolean failing;
     long retryAtMillis;
     boolean everCompleted;
+    // for operators only (PeerStatus); no decision reads these
+    PeerStatus.Link link = PeerStatus.Link.UNKNOWN;
+    long lastCompletedMillis = -1;
+    long completedTotal;
+    long failedTotal;
+    int failedInRow;
+    long refusedTotal;
+    VectorClock peerApplied = VectorClock.EMPTY;
+    ViewState peerView;
 
     Peer(String name) {
       this.name = name;
@@ -71,6 +82,8 @@ final class Pullers {
   private long turn;
   /** A complete pull from some peer has succeeded since start-up (sticky: for readiness). */
   private boolean caughtUpOnce;
+  /** Something {@link #snapshotIfChanged} shows changed since it was last taken. */
+  private boolean changed = true;
   /** Some peer has answered a pull (not refused it): a member lists this node. */
   private boolean admittedOnce;
 
@@ -91,15 +104,28 @@ final class Pullers {
     return caughtUpOnce || peers.isEmpty();
   }
 
-  /** Per peer: reachable (last pull did not fail), and whether a complete pull from it ever succeeded. */
-  Map<String, boolean[]> status() {
-    Map<String, boolean[]> out = new TreeMap<>();
-    for (Peer p : peers.values()) out.put(p.name, new boolean[] {!p.failing, p.everCompleted});
-    return out;
+  /** The operators' view of every peer, in peer order, or null when nothing changed since the last call. */
+  List<PeerStatus> snapshotIfChanged() {
+    if (!changed) return null;
+    changed = false;
+    List<PeerStatus> out = new ArrayList<>(peers.size());
+    for (Peer p : peers.values()) {
+      PeerStatus.Mode mode = p.inFlight == 0 && p.complete ? PeerStatus.Mode.CATCH_UP
+          : p.kind == null ? PeerStatus.Mode.CATCH_UP
+          : switch (p.kind) {
+            case CATCH_UP -> PeerStatus.Mode.CATCH_UP;
+            case FORWARD -> PeerStatus.Mode.FORWARD;
+            case OWN -> PeerStatus.Mode.OWN;
+          };
+      out.add(new PeerStatus(p.name, p.link, mode, p.everCompleted, p.lastCompletedMillis, p.failedInRow,
+          p.completedTotal, p.failedTotal, p.refusedTotal, p.peerApplied, p.peerView));
+    }
+    return List.copyOf(out);
   }
 
   /** Pulls from exactly {@code names}: new peers start with a catch-up, peers gone are cancelled. */
   void reconcile(List<String> names) {
+    changed = true;
     for (String gone : new HashSet<>(peers.keySet())) {
       if (names.contains(gone)) continue;
       Peer p = peers.remove(gone);
@@ -156,6 +182,7 @@ final class Pullers {
     PullRequest req = new PullRequest(core.nodeId(), since, core.replica().seen(), core.replica().meta().view(),
         kind == Kind.OWN ? PullRequest.Mode.OWN : PullRequest.Mode.ALL, wait, false);
     p.inFlight = id;
+    if (p.kind != kind) changed = true;
     p.issuedMillis = core.now();
     p.kind = kind;
     p.began = false;
@@ -191,10 +218,14 @@ final class Pullers {
     return false;
   }
 
-  void onBegan(long pullId, VectorClock headMarks) {
+  void onBegan(long pullId, VectorClock headMarks, ViewState peerView) {
     Peer p = byPull.get(pullId);
     if (p == null) return;
     p.began = true;
+    if (!peerView.equals(p.peerView)) {
+      p.peerView = peerView;
+      changed = true;
+    }
     p.lastHeardMillis = core.now();
     if (core.config().bugs().contains(PlantedBug.MARKS_BEFORE_VERSIONS)) core.replica().raiseApplied(headMarks);
   }
@@ -231,6 +262,12 @@ final class Pullers {
     p.everCompleted |= p.kind != Kind.OWN;
     caughtUpOnce |= p.kind != Kind.OWN;
     p.retryAtMillis = core.now();
+    p.link = PeerStatus.Link.UP;
+    p.lastCompletedMillis = core.now();
+    p.completedTotal++;
+    p.failedInRow = 0;
+    p.peerApplied = peerApplied;
+    changed = true;
     boolean wasComplete = p.kind != Kind.OWN;
     p.complete = !wasComplete && p.watch.needsComplete(marks, peerApplied, core.replica().meta().applied(), core.now());
     if (p.complete) core.count("pull.forwarding");
@@ -250,6 +287,10 @@ final class Pullers {
     p.inFlight = 0;
     if (turn == pullId) turn = 0;
     p.confirmed = null;
+    p.link = PeerStatus.Link.REFUSED;
+    p.refusedTotal++;
+    p.failedInRow = 0;
+    changed = true;
     backoff(p);
   }
 
@@ -259,6 +300,10 @@ final class Pullers {
     if (turn != 0 && byPull.get(turn) == null) turn = 0;
     p.confirmed = null;
     p.failing = true;
+    p.link = PeerStatus.Link.DOWN;
+    p.failedTotal++;
+    p.failedInRow++;
+    changed = true;
     core.count("pull.failed");
     backoff(p);
   }

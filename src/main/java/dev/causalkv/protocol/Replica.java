@@ -198,15 +198,45 @@ final class Replica {
    * something that dominates them), or reflected them until it garbage-collected the tombstones
    * that did. An answer read from an older snapshot of a peer can still carry such a version after
    * the tombstone was collected here; merging it would bring deleted data back, at this node only.
+   * Returns how many versions were refused for claiming this node's origin beyond its seq.
    */
-  void merge(List<Version> versions) {
+  int merge(List<Version> versions) {
+    int refused = 0;
     for (Version v : versions) {
+      if (!ownClaimsHonoured(v)) {
+        refused++;
+        continue;
+      }
       seen = seen.with(v.dot());
       if (meta.applied().covers(v.dot())) continue;
       Siblings cur = get(v.key());
       Siblings next = cur.merge(v);
       if (next != cur) change(v.key(), cur, next);
     }
+    return refused;
+  }
+
+  /** The furthest a pulled version may move this node's own seq on at once (see ownClaimsHonoured). */
+  static final long MAX_OWN_SKIP = 1L << 32;
+
+  /**
+   * A pulled version that claims more of this node's own origin than it has issued could only be
+   * forged (by a member: outsiders cannot seal such a payload) or come from a lost sync
+   * ({@code SYNC=never} after a machine crash). Held as it is, it would dominate every write this
+   * node makes to its key until the seq caught up: those writes would be refused, and the key
+   * stuck. So this node skips its own seq past the claim (and its applied with it: it made no
+   * writes in between), and its next write to the key supersedes the version, here and
+   * everywhere, as any later write would. Refused (false: not merged): a version whose own dot is
+   * this node's but which it never made, and claims beyond {@link #MAX_OWN_SKIP} (one message
+   * must not use up the seq range).
+   */
+  private boolean ownClaimsHonoured(Version v) {
+    String own = meta.origin();
+    long claim = v.vc().get(own);
+    if (claim <= meta.ownSeq()) return true;
+    if (v.dot().origin().equals(own) || claim - meta.ownSeq() > MAX_OWN_SKIP) return false;
+    meta = new NodeMeta(own, claim, meta.lastOwnVc(), meta.applied().with(own, claim), meta.view(), meta.mustReconcile());
+    return true;
   }
 
   /** Raises {@code applied} to the marks of an answer whose every version has been merged. */

@@ -94,7 +94,9 @@ final class ViewChanges {
     String self = core.nodeId();
     List<String> members = Membership.members(core.replica().meta().view(), self);
     String member = e.member();
-    if (e.add() == members.contains(member)) {
+    // "In the view" is the view's own say: a removed node lists only itself as a member, but it is not in the view
+    boolean inView = core.replica().meta().view().contains(member);
+    if (e.add() == inView) {
       core.reply(new Reply.ViewChange(e.id(), false, List.of(), List.of(), null));
       return;
     }

@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
 import dev.causalkv.core.Dot;
+import dev.causalkv.core.NodeId;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
 import dev.causalkv.core.ViewState;
@@ -95,12 +96,35 @@ public final class Json {
     return new LinkedHashMap<>(vc.asMap());
   }
 
+  /** A clock as this node stored it: structure checked, contents trusted. */
   public static VectorClock decodeVc(JsonElement e) {
     if (e == null || e.isJsonNull()) return VectorClock.EMPTY;
     if (!e.isJsonObject()) throw new DecodeException("vector clock must be a JSON object");
     TreeMap<String, Long> m = new TreeMap<>();
     for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {
       m.put(x.getKey(), nonNegativeLong(x.getValue(), "counter of " + x.getKey()));
+    }
+    return VectorClock.of(m);
+  }
+
+  /** Entries a clock from a peer may have at most: one per origin that ever wrote, with room to spare. */
+  public static final int MAX_PEER_VC_ENTRIES = 100_000;
+
+  /**
+   * A clock from a peer: every origin well-formed ({@code host:port#incarnation}) and every counter
+   * at most {@link VectorClock#MAX_COUNTER}, so that nothing a message says can overflow a counter
+   * or name an origin no node could have.
+   */
+  public static VectorClock peerVc(JsonElement e) {
+    if (e == null || e.isJsonNull()) return VectorClock.EMPTY;
+    if (!e.isJsonObject()) throw new DecodeException("vector clock must be a JSON object");
+    if (e.getAsJsonObject().size() > MAX_PEER_VC_ENTRIES) throw new DecodeException("vector clock has too many entries");
+    TreeMap<String, Long> m = new TreeMap<>();
+    for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {
+      if (!NodeId.isValidOrigin(x.getKey())) throw new DecodeException("vector clock names a malformed origin");
+      long n = nonNegativeLong(x.getValue(), "counter of " + x.getKey());
+      if (n > VectorClock.MAX_COUNTER) throw new DecodeException("vector clock counter above " + VectorClock.MAX_COUNTER);
+      m.put(x.getKey(), n);
     }
     return VectorClock.of(m);
   }
@@ -131,14 +155,30 @@ public final class Json {
     return o;
   }
 
+  /** Longest key and value a version from a peer may carry (the client API's own limits). */
+  static final int MAX_KEY_CHARS = 200;
+  static final int MAX_VALUE_CHARS = 1024 * 1024;
+
+  /**
+   * A version from a peer: a key and value within the client API's limits, a well-formed origin,
+   * a seq and clock counters within bounds, and a clock that includes the version's own dot.
+   */
   public static Version decodeVersion(JsonObject o) {
     try {
       String key = string(o, "k");
+      if (key.isEmpty() || key.length() > MAX_KEY_CHARS) throw new DecodeException("version key of bad length");
       JsonElement val = o.get("v");
       String value = val == null || val.isJsonNull() ? null : val.getAsString();
-      Dot dot = new Dot(string(o, "o"), nonNegativeLong(o.get("s"), "seq"));
+      if (value != null && value.length() > MAX_VALUE_CHARS) throw new DecodeException("version value too large");
+      String origin = string(o, "o");
+      if (!NodeId.isValidOrigin(origin)) throw new DecodeException("version has a malformed origin");
+      long seq = nonNegativeLong(o.get("s"), "seq");
+      if (seq == 0 || seq > VectorClock.MAX_COUNTER) throw new DecodeException("version seq out of range");
+      Dot dot = new Dot(origin, seq);
       long ts = o.get("ts").getAsLong();
-      return new Version(key, value, dot, decodeVc(o.get("vc")), ts);
+      VectorClock vc = peerVc(o.get("vc"));
+      if (!vc.covers(dot)) throw new DecodeException("version clock does not include its own dot");
+      return new Version(key, value, dot, vc, ts);
     } catch (RuntimeException e) {
       if (e instanceof DecodeException) throw e;
       throw new DecodeException("malformed version: " + e.getMessage());
@@ -166,6 +206,56 @@ public final class Json {
     return o;
   }
 
+  /**
+   * A view from a peer or a client of the internal API: at most {@link ViewState#MAX_ENTRIES}
+   * members, each a well-formed {@code host:port}, each entry {@code [present, counter, author]}
+   * or {@code [false, counter, author, drained]} with a counter within
+   * {@link ViewState#MAX_COUNTER}, an author that is a node id (or {@code ""} for the stamp-0
+   * entries of a node's configured view), and a drained clock naming only the removed member's
+   * origins. Anything else is refused whole. (Whether the counters are plausible for this node,
+   * not too far ahead of its own, is {@link ViewState#implausible}.)
+   */
+  public static ViewState peerView(JsonElement e) {
+    if (e == null || !e.isJsonObject()) throw new DecodeException("view must be a JSON object");
+    JsonObject o = e.getAsJsonObject();
+    if (o.size() > ViewState.MAX_ENTRIES) throw new DecodeException("view has more than " + ViewState.MAX_ENTRIES + " entries");
+    Map<String, ViewState.Entry> m = new TreeMap<>();
+    for (Map.Entry<String, JsonElement> x : o.entrySet()) {
+      String member = x.getKey();
+      if (!NodeId.isValid(member)) throw new DecodeException("view names a malformed member (expected host:port)");
+      m.put(member, peerViewEntry(member, x.getValue()));
+    }
+    return ViewState.of(m);
+  }
+
+  private static ViewState.Entry peerViewEntry(String member, JsonElement v) {
+    if (v == null || !v.isJsonArray()) throw new DecodeException("malformed view entry for " + member);
+    JsonArray a = v.getAsJsonArray();
+    if (a.size() < 3 || a.size() > 4) throw new DecodeException("malformed view entry for " + member);
+    JsonElement p = a.get(0);
+    if (!p.isJsonPrimitive() || !p.getAsJsonPrimitive().isBoolean()) throw new DecodeException("malformed view entry for " + member);
+    boolean present = p.getAsBoolean();
+    long counter = nonNegativeLong(a.get(1), "view counter of " + member);
+    if (counter > ViewState.MAX_COUNTER) throw new DecodeException("view counter of " + member + " above " + ViewState.MAX_COUNTER);
+    JsonElement au = a.get(2);
+    if (!au.isJsonPrimitive() || !au.getAsJsonPrimitive().isString()) throw new DecodeException("malformed view entry for " + member);
+    String author = au.getAsString();
+    boolean configured = counter == 0;
+    if (configured ? !(author.isEmpty() && present) : !NodeId.isValid(author)) {
+      throw new DecodeException("view entry for " + member + " has a malformed author");
+    }
+    VectorClock drained = VectorClock.EMPTY;
+    if (a.size() == 4) {
+      if (present) throw new DecodeException("view entry for " + member + " is present but carries a drained clock");
+      drained = peerVc(a.get(3));
+      for (String origin : drained.asMap().keySet()) {
+        if (!origin.startsWith(member + "#")) throw new DecodeException("drained clock of " + member + " names another node's origin");
+      }
+    }
+    return new ViewState.Entry(present, counter, author, drained);
+  }
+
+  /** A view as this node stored it: structure checked, contents trusted. */
   public static ViewState decodeView(JsonElement e) {
     if (e == null || !e.isJsonObject()) throw new DecodeException("view must be a JSON object");
     Map<String, ViewState.Entry> m = new TreeMap<>();

@@ -1,10 +1,12 @@
 package dev.causalkv.wire;
 
 import dev.causalkv.core.VectorClock;
+import dev.causalkv.security.SealKey;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,16 +15,20 @@ import java.util.TreeMap;
  * The payload token's layout: a vector clock in a canonical binary form, and the text that carries
  * it and its seal.
  *
- * <p>Body: one version byte ({@link #VERSION}), the entry count, then per entry, sorted by origin,
- * the origin's UTF-8 length, its bytes and its counter. Every number is an unsigned LEB128 varint in
- * its shortest form, counters are positive, origins strictly increasing, and nothing follows the
- * last entry, so each clock has exactly one body and the seal (computed over exactly these bytes) has
- * nothing ambiguous to cover. Text: {@code base64url(body) "." base64url(seal)}, without padding:
- * only {@code [A-Za-z0-9_.-]}, so it survives a form body, a query string and a URL untouched.
+ * <p>Body: one version byte ({@link #VERSION}), the id of the key that sealed it
+ * ({@link SealKey#ID_BYTES} bytes), the entry count, then per entry, sorted by origin, the origin's
+ * UTF-8 length, its bytes and its counter. Every number is an unsigned LEB128 varint in its
+ * shortest form, counters are positive, origins strictly increasing, and nothing follows the last
+ * entry, so each clock has exactly one body and the seal (computed over exactly these bytes, key id
+ * included) has nothing ambiguous to cover. Version {@link #VERSION_1} is the same without the key
+ * id, as nodes handed it out before the seal key became secret. Text:
+ * {@code base64url(body) "." base64url(seal)}, without padding: only {@code [A-Za-z0-9_.-]}, so it
+ * survives a form body, a query string and a URL untouched.
  */
 final class PayloadToken {
 
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+  static final int VERSION_1 = 1;
   /** Limits on what a client may send: a payload names one origin per node incarnation that wrote. */
   static final int MAX_ENTRIES = 1000;
   static final int MAX_ORIGIN_BYTES = 1024;
@@ -37,10 +43,36 @@ final class PayloadToken {
 
   private PayloadToken() {}
 
-  /** The canonical body of {@code vc}. */
-  static byte[] body(VectorClock vc) {
+  /** The canonical body of {@code vc}, sealed by the key with id {@code keyId}. */
+  static byte[] body(VectorClock vc, byte[] keyId) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 + vc.size() * 32);
     out.write(VERSION);
+    out.write(keyId, 0, SealKey.ID_BYTES);
+    entries(out, vc);
+    return out.toByteArray();
+  }
+
+  /** The version-1 body of {@code vc}, without a key id. */
+  static byte[] bodyV1(VectorClock vc) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(16 + vc.size() * 32);
+    out.write(VERSION_1);
+    entries(out, vc);
+    return out.toByteArray();
+  }
+
+  /** The body's version byte. */
+  static int version(byte[] body) {
+    if (body.length == 0) throw new PayloadCodec.InvalidPayload("payload is truncated");
+    return body[0] & 0xFF;
+  }
+
+  /** The id of the key that sealed a version-2 body: the only part read before the seal is checked. */
+  static byte[] keyId(byte[] body) {
+    if (body.length < 1 + SealKey.ID_BYTES) throw new PayloadCodec.InvalidPayload("payload is truncated");
+    return Arrays.copyOfRange(body, 1, 1 + SealKey.ID_BYTES);
+  }
+
+  private static void entries(ByteArrayOutputStream out, VectorClock vc) {
     varint(out, vc.size());
     for (Map.Entry<String, Long> e : vc.asMap().entrySet()) {
       byte[] o = e.getKey().getBytes(StandardCharsets.UTF_8);
@@ -48,7 +80,6 @@ final class PayloadToken {
       out.write(o, 0, o.length);
       varint(out, e.getValue());
     }
-    return out.toByteArray();
   }
 
   static String text(byte[] body, byte[] seal) {
@@ -98,7 +129,8 @@ final class PayloadToken {
   static VectorClock parse(byte[] body) {
     Reader r = new Reader(body);
     int version = r.u8();
-    if (version != VERSION) throw new PayloadCodec.InvalidPayload("payload version " + version + " is not supported");
+    if (version == VERSION) r.skip(SealKey.ID_BYTES);
+    else if (version != VERSION_1) throw new PayloadCodec.InvalidPayload("payload version " + version + " is not supported");
     long n = r.varint();
     if (n > MAX_ENTRIES) throw new PayloadCodec.InvalidPayload("payload has more than " + MAX_ENTRIES + " entries");
     TreeMap<String, Long> m = new TreeMap<>();
@@ -109,6 +141,7 @@ final class PayloadToken {
       String origin = r.utf8((int) len);
       long counter = r.varint();
       if (counter <= 0) throw new PayloadCodec.InvalidPayload("payload has a counter that is not positive");
+      if (counter > VectorClock.MAX_COUNTER) throw new PayloadCodec.InvalidPayload("payload has a counter out of range");
       if (previous != null && previous.compareTo(origin) >= 0) {
         throw new PayloadCodec.InvalidPayload("payload entries are not in canonical order");
       }
@@ -139,6 +172,11 @@ final class PayloadToken {
     int u8() {
       if (pos >= b.length) throw truncated();
       return b[pos++] & 0xFF;
+    }
+
+    void skip(int n) {
+      if (n > b.length - pos) throw truncated();
+      pos += n;
     }
 
     /** A shortest-form varint of at most 63 bits (counters are Java longs). */

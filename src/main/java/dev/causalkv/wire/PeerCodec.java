@@ -3,6 +3,7 @@ package dev.causalkv.wire;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.causalkv.core.NodeId;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.ViewState;
 import dev.causalkv.protocol.PullRequest;
@@ -31,11 +32,11 @@ public final class PeerCodec {
   /** Decodes a pull request; throws {@link Json.DecodeException} saying what is wrong. */
   public static PullRequest decodePullRequest(String text, long maxWaitMillis) {
     JsonObject o = Json.object(text);
-    String from = string(o, "from");
+    String from = member(o);
     try {
-      VectorClock since = Json.decodeVc(o.get("applied"));
-      VectorClock seen = o.has("seen") ? Json.decodeVc(o.get("seen")) : VectorClock.EMPTY;
-      ViewState view = o.has("view") ? Json.decodeView(o.get("view")) : ViewState.EMPTY;
+      VectorClock since = Json.peerVc(o.get("applied"));
+      VectorClock seen = o.has("seen") ? Json.peerVc(o.get("seen")) : VectorClock.EMPTY;
+      ViewState view = o.has("view") ? Json.peerView(o.get("view")) : ViewState.EMPTY;
       long wait = o.has("waitMs") ? Math.min(maxWaitMillis, Json.nonNegativeLong(o.get("waitMs"), "waitMs")) : 0;
       PullRequest.Mode mode = PullRequest.Mode.ALL;
       if (o.has("mode")) {
@@ -67,7 +68,7 @@ public final class PeerCodec {
 
   public static Push decodePush(String text) {
     JsonObject o = Json.object(text);
-    return new Push(string(o, "from"), Json.decodeView(o.get("view")));
+    return new Push(member(o), Json.peerView(o.get("view")));
   }
 
   /** The answer to a forwarded view change, as the member that carried it out sends it back. */
@@ -100,6 +101,13 @@ public final class PeerCodec {
     List<String> out = new ArrayList<>();
     if (e != null && e.isJsonArray()) for (JsonElement x : e.getAsJsonArray()) out.add(x.getAsString());
     return out;
+  }
+
+  /** The sender's node id, which must be a well-formed {@code host:port}. */
+  private static String member(JsonObject o) {
+    String from = string(o, "from");
+    if (!NodeId.isValid(from)) throw new Json.DecodeException("from is not a node id (expected host:port)");
+    return from;
   }
 
   static String string(JsonObject o, String field) {

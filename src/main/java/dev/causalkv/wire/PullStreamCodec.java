@@ -1,10 +1,17 @@
 package dev.causalkv.wire;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.causalkv.core.NodeId;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
 import dev.causalkv.core.ViewState;
+import dev.causalkv.security.SealKey;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
 
 /**
  * The pull answer on the wire, shared by the server that streams it and the puller that reads
@@ -17,8 +24,13 @@ public final class PullStreamCodec {
   /** One decoded line. */
   public sealed interface Line {}
 
-  /** The head: the server's view, and the marks (which may be raised only at the end). */
-  public record Head(ViewState view, VectorClock marks) implements Line {}
+  /**
+   * The head: the server's view, the marks (which may be raised only at the end), the number of
+   * keys the server holds (an estimate for progress reports; -1: not sent), and the payload seal
+   * keys the server knows (empty with a cluster token, whose key every node derives itself). Seal
+   * keys go only in answers to pulls the server admitted: to members.
+   */
+  public record Head(ViewState view, VectorClock marks, long keys, List<SealKey> sealKeys) implements Line {}
 
   /** One version of the answer. */
   public record Ver(Version version) implements Line {}
@@ -28,10 +40,35 @@ public final class PullStreamCodec {
 
   private PullStreamCodec() {}
 
+  /** Most keys a head may carry: one per node that ever joined, with room to spare. */
+  public static final int MAX_KEYS = 4096;
+
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+  private static final Base64.Decoder B64D = Base64.getUrlDecoder();
+
   public static byte[] head(ViewState view, VectorClock marks) {
+    return head(view, marks, -1, List.of());
+  }
+
+  /**
+   * The head line: {@code keys} is the server's key count (&lt; 0: left out), so a catching-up
+   * puller can report progress; {@code sealKeys} travel as {@code [[node id, base64url key], ...]}.
+   */
+  public static byte[] head(ViewState view, VectorClock marks, long keys, List<SealKey> sealKeys) {
     JsonObject o = new JsonObject();
     o.add("view", Json.encode(view));
     o.add("head", Json.encode(marks));
+    if (keys >= 0) o.addProperty("keys", keys);
+    if (!sealKeys.isEmpty()) {
+      JsonArray a = new JsonArray();
+      for (SealKey k : sealKeys) {
+        JsonArray pair = new JsonArray();
+        pair.add(k.node());
+        pair.add(B64.encodeToString(k.secret()));
+        a.add(pair);
+      }
+      o.add("sealKeys", a);
+    }
     return line(o);
   }
 
@@ -59,17 +96,33 @@ public final class PullStreamCodec {
     try {
       if (o.has("ver")) return new Ver(Json.decodeVersion(o.getAsJsonObject("ver")));
       if (o.has("view")) {
-        VectorClock marks = o.has("head") ? Json.decodeVc(o.get("head")) : VectorClock.EMPTY;
-        return new Head(Json.decodeView(o.get("view")), marks);
+        VectorClock marks = o.has("head") ? Json.peerVc(o.get("head")) : VectorClock.EMPTY;
+        long keys = o.has("keys") ? Json.nonNegativeLong(o.get("keys"), "keys") : -1;
+        List<SealKey> sealKeys = o.has("sealKeys") ? keys(o.getAsJsonArray("sealKeys")) : List.of();
+        return new Head(Json.peerView(o.get("view")), marks, keys, sealKeys);
       }
       if (o.has("marks")) {
-        VectorClock marks = Json.decodeVc(o.get("marks"));
-        VectorClock applied = o.has("applied") ? Json.decodeVc(o.get("applied")) : marks;
+        VectorClock marks = Json.peerVc(o.get("marks"));
+        VectorClock applied = o.has("applied") ? Json.peerVc(o.get("applied")) : marks;
         return new End(marks, applied, Json.nonNegativeLong(o.get("count"), "count"));
       }
-    } catch (ClassCastException | IllegalStateException e) {
+    } catch (ClassCastException | IllegalStateException | IllegalArgumentException e) {
       throw new Json.DecodeException("malformed pull answer line");
     }
     throw new Json.DecodeException("unknown pull answer line");
+  }
+
+  private static List<SealKey> keys(JsonArray a) {
+    if (a.size() > MAX_KEYS) throw new Json.DecodeException("pull answer head carries too many keys");
+    List<SealKey> out = new ArrayList<>();
+    for (JsonElement e : a) {
+      JsonArray pair = e.getAsJsonArray();
+      String node = pair.get(0).getAsString();
+      if (pair.size() != 2 || !NodeId.isValid(node)) throw new Json.DecodeException("key of a malformed node id");
+      byte[] k = B64D.decode(pair.get(1).getAsString());
+      if (k.length != SealKey.BYTES) throw new Json.DecodeException("key of bad length");
+      out.add(new SealKey(node, k));
+    }
+    return out;
   }
 }

@@ -22,11 +22,47 @@ final class TestCluster implements AutoCloseable {
   }
 
   static TestCluster start(int n, Map<String, String> env) {
+    return startOn(java.util.Collections.nCopies(n, "127.0.0.1"), env);
+  }
+
+  /**
+   * One node per host (loopback addresses such as 127.0.0.2, 127.0.0.3: distinct sources for the
+   * source-address checks), each bound to its host, so its peer calls leave from it too.
+   */
+  static TestCluster startOn(List<String> hosts, Map<String, String> env) {
     TestCluster c = new TestCluster();
     c.extraEnv.putAll(env);
     List<String> ids = new ArrayList<>();
-    for (int i = 0; i < n; i++) ids.add("127.0.0.1:" + freePort());
+    for (String h : hosts) ids.add(h + ":" + freePort());
     for (String id : ids) c.startNode(id, ids);
+    c.awaitKeysExchanged();
+    return c;
+  }
+
+  /**
+   * Waits (bounded) until every node has learnt every other node's payload seal key, which comes
+   * with its first pull answer: a node that has never pulled from a peer makes a client carrying
+   * that peer's payload wait for the key, and tests that partition at once mean to test the
+   * protocol's waits, not that one. A cluster with a token shares one key: nothing to wait for.
+   */
+  void awaitKeysExchanged() {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    for (Node n : nodes.values()) {
+      while (!n.payloads().keyring().isShared() && n.payloads().keyring().size() < nodes.size() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** A cluster with no node yet: start them one by one with {@link #startNode}. */
+  static TestCluster empty(Map<String, String> env) {
+    TestCluster c = new TestCluster();
+    c.extraEnv.putAll(env);
     return c;
   }
 
@@ -40,8 +76,8 @@ final class TestCluster implements AutoCloseable {
     env.putAll(nodeEnv);
     env.put("IP_PORT", id);
     env.put("VIEW", String.join(",", view));
-    env.put("PORT", id.substring(id.indexOf(':') + 1));
-    env.put("BIND", "127.0.0.1");
+    env.putIfAbsent("PORT", id.substring(id.indexOf(':') + 1));
+    env.putIfAbsent("BIND", id.substring(0, id.indexOf(':')));
     env.putIfAbsent("DATA_DIR", ":memory:");
     env.putIfAbsent("PULL_HOLD_MS", "5000");
     Node node = Node.create(Config.fromEnv(env)).start();

@@ -46,7 +46,17 @@ final class Cores {
     void open() {
       NodeCore.Config cfg = new NodeCore.Config(id, view, causalWaitMillis, 5_000, 2_000, maxParked, 1_000, 100, 42, bugs)
           .withCausalOff(causalOff);
-      core = NodeCore.open(store, cfg, () -> "1", (n, d) -> counters.merge(n, d, Long::sum));
+      core = NodeCore.open(store, cfg, () -> "1", new NodeCore.Counter() {
+        @Override
+        public void add(String n, long d) {
+          counters.merge(n, d, Long::sum);
+        }
+
+        @Override
+        public void observe(String n, double v) {
+          observations.computeIfAbsent(id + " " + n, k -> new ArrayList<>()).add(v);
+        }
+      });
       int gen = ++generation;
       loop = new NodeLoop(core, store, new NodeLoop.Effects() {
         @Override
@@ -127,6 +137,8 @@ final class Cores {
   final ArrayDeque<Message> outbox = new ArrayDeque<>();
   final Set<String> cut = new HashSet<>();
   final Map<String, Long> counters = new TreeMap<>();
+  /** Observations by "node name", e.g. "B wait.read.ready_millis". */
+  final Map<String, List<Double>> observations = new TreeMap<>();
   long now = 1_000;
   long causalWaitMillis = 1_000;
   int maxParked = 20_000;

@@ -418,7 +418,8 @@ final class CausalChecker {
       BitSet b = new BitSet();
       for (Version v : s.versions()) {
         if (!v.isTombstone()) fail("gc dropped a value", node + " collected " + s + ", which holds a value");
-        int id = idOf(v.dot(), -1);
+        Integer boxed = byDot.get(v.dot()); // a collection can be seen before the write's answer arrives
+        int id = boxed == null ? -1 : boxed;
         if (id >= 0) {
           collectedTombstones.set(id);
           b.or(closure(id));

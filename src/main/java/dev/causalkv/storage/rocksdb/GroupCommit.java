@@ -60,6 +60,7 @@ final class GroupCommit implements AutoCloseable {
   private boolean stopping;
   private final Thread syncer;
   private final ExecutorService acks;
+  private volatile SyncListener listener = SyncListener.NONE;
 
   GroupCommit(SyncMode mode, Fsync fsync, String where) {
     this.mode = mode;
@@ -82,6 +83,11 @@ final class GroupCommit implements AutoCloseable {
     } else {
       this.syncer = null;
     }
+  }
+
+  /** Tells {@code l} of every successful fsync (for the fsync-latency and group-commit metrics). */
+  void onSync(SyncListener l) {
+    this.listener = l;
   }
 
   /**
@@ -119,7 +125,9 @@ final class GroupCommit implements AutoCloseable {
     if (f != null) return f;
     // ALWAYS: fsync now, on the committing thread.
     try {
+      long t0 = System.nanoTime();
       fsync.run();
+      listener.synced(System.nanoTime() - t0, 1);
     } catch (Exception e) {
       return CompletableFuture.failedFuture(fail("fsync of the write-ahead log in " + where + " failed", e));
     }
@@ -216,12 +224,14 @@ final class GroupCommit implements AutoCloseable {
   private void syncLoop() {
     while (true) {
       long target = 0;
+      long group = 0;
       List<CompletableFuture<Void>> left = null;
       mutex.lock();
       try {
         while (!stopping && !hasWork()) work.awaitUninterruptibly();
         if (hasWork()) {
           target = written;
+          group = target - synced;
         } else { // stopping: what still waits is on a write that never returned
           left = new ArrayList<>();
           for (Pending p : pending) left.add(p.future());
@@ -235,7 +245,9 @@ final class GroupCommit implements AutoCloseable {
         return;
       }
       try {
+        long t0 = System.nanoTime();
         fsync.run();
+        listener.synced(System.nanoTime() - t0, group);
       } catch (Exception e) {
         fail("fsync of the write-ahead log in " + where + " failed", e);
         continue;

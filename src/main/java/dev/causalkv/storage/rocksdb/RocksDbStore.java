@@ -102,6 +102,11 @@ public final class RocksDbStore implements Store {
     return database.dir;
   }
 
+  /** Tells {@code listener} of every fsync of the write-ahead log (for the fsync and group-commit metrics). */
+  public void onSync(SyncListener listener) {
+    group.onSync(listener);
+  }
+
   public SyncMode syncMode() {
     return mode;
   }

@@ -68,7 +68,7 @@ public class CoreBench {
     two = one.merge(other);
     dominating = new Version("key-1", "v2", new Dot(origin(0), 5000), a.merge(b).with(origin(0), 5000).with(origin(1), 2000), 3L);
     concurrent = new Version("key-1", "v3", new Dot(origin(2 % origins), 6000), b.with(origin(2 % origins), 6000), 4L);
-    codec = new PayloadCodec(null);
+    codec = new PayloadCodec(dev.causalkv.security.Keyring.inMemory("127.0.0.1:8080"), null);
     payloadText = codec.encode(wide);
     // a replica holding 10k keys, for covered() and pull answers
     List<String> view = new ArrayList<>();
