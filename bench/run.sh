@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the node, the benchmark suite and the JMH micro-benchmarks, runs everything and
 # regenerates BENCHMARKS.md and bench/charts/*.png.
-#   bench/run.sh            full run (~15-20 min on 2 cores)
-#   bench/run.sh --quick    shorter runs and smaller data sizes (~5 min)
-#   bench/run.sh --only lag,wire     only some phases (see Suite.java)
+#   bench/run.sh            full run (~25 min on 2 cores)
+#   bench/run.sh --quick    shorter windows and smaller data sizes (~12 min)
+#   bench/run.sh --only single,curve  only some phases (see Suite.java), kept beside the rest
+#   bench/run.sh --no-profile        without async-profiler CPU profiles
 #   bench/run.sh --report-only       re-render BENCHMARKS.md from bench/work/results.json
-# Needs: Java 17, Maven. Optional: redis-server + redis-benchmark (baseline b), wrk
-# (generator calibration), root + ip + iptables (partitions via network namespaces).
+# Needs: Java 17 (jcmd for profiles), Maven. Optional: redis-server + redis-benchmark,
+# root + ip + iptables (partitions via network namespaces). Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)

@@ -36,6 +36,12 @@ public final class NodeLoop {
   }
 
   /**
+   * Where the loop's lock time goes, summed since start (nanoseconds): waiting for the lock, the
+   * core's step, the store's commit, the advance; and how many steps. For measurements only.
+   */
+  public record LockStats(long steps, long waitNanos, long stepNanos, long commitNanos, long advanceNanos) {}
+
+  /**
    * Told after every step, under the loop's lock, once the step's state is published (for logs
    * and metrics that follow the core's snapshots in order). Must be quick and must not call back
    * into the loop.
@@ -51,6 +57,12 @@ public final class NodeLoop {
   private final LongSupplier clockMillis;
   private final Observer observer;
   private long armedAtMillis = Long.MAX_VALUE;
+  // Changed under the lock only; read under it by lockStats().
+  private long steps;
+  private long waitNanos;
+  private long stepNanos;
+  private long commitNanos;
+  private long advanceNanos;
 
   public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis) {
     this(core, store, effects, clockMillis, (c, now) -> {});
@@ -66,6 +78,10 @@ public final class NodeLoop {
 
   public NodeCore core() {
     return core;
+  }
+
+  public synchronized LockStats lockStats() {
+    return new LockStats(steps, waitNanos, stepNanos, commitNanos, advanceNanos);
   }
 
   /** A client operation: answered at once when the last persisted state covers it, else stepped. */
@@ -88,10 +104,13 @@ public final class NodeLoop {
     Ready ready;
     List<Reply> answers;
     long wake = Long.MAX_VALUE;
+    long t0 = System.nanoTime();
     synchronized (this) {
+      long t1 = System.nanoTime();
       long now = clockMillis.getAsLong();
       if (event instanceof Event.Tick && armedAtMillis <= now) armedAtMillis = Long.MAX_VALUE;
       ready = core.step(now, event);
+      long t2 = System.nanoTime();
       if (ready.persist() != null) {
         try {
           store.commit(ready.persist());
@@ -100,7 +119,13 @@ public final class NodeLoop {
           return;
         }
       }
+      long t3 = System.nanoTime();
       answers = core.advance();
+      steps++;
+      waitNanos += t1 - t0;
+      stepNanos += t2 - t1;
+      commitNanos += t3 - t2;
+      advanceNanos += System.nanoTime() - t3;
       observer.stepped(core, now);
       if (ready.wakeAtMillis() < armedAtMillis) {
         armedAtMillis = ready.wakeAtMillis();

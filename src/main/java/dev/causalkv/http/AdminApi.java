@@ -5,6 +5,7 @@ import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.Version;
 import dev.causalkv.driver.Metrics;
+import dev.causalkv.driver.NodeLoop;
 import dev.causalkv.protocol.NodeCore;
 import dev.causalkv.security.Keyring;
 import dev.causalkv.wire.Json;
@@ -25,12 +26,14 @@ import java.util.Map;
  */
 final class AdminApi {
 
+  private final NodeLoop loop;
   private final NodeCore core;
   private final Metrics metrics;
   private final Keyring keyring;
 
-  AdminApi(NodeCore core, Metrics metrics, Keyring keyring) {
-    this.core = core;
+  AdminApi(NodeLoop loop, Metrics metrics, Keyring keyring) {
+    this.loop = loop;
+    this.core = loop.core();
     this.metrics = metrics;
     this.keyring = keyring;
   }
@@ -125,6 +128,14 @@ final class AdminApi {
     if (notReady != null) out.put("notReady", notReady);
     out.put("sealKeys", sealKeys());
     out.put("counters", metrics.snapshot());
+    NodeLoop.LockStats l = loop.lockStats();
+    Map<String, Object> lock = new LinkedHashMap<>();
+    lock.put("steps", l.steps());
+    lock.put("waitNanos", l.waitNanos());
+    lock.put("stepNanos", l.stepNanos());
+    lock.put("commitNanos", l.commitNanos());
+    lock.put("advanceNanos", l.advanceNanos());
+    out.put("loop", lock);
     call.respond(200, out);
   }
 }

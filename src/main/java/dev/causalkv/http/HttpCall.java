@@ -20,6 +20,7 @@ final class HttpCall {
 
   /** The causal payload as a header, for clients that prefer headers to the body's {@code payload} field. */
   static final String PAYLOAD_HEADER = "X-Causal-Payload";
+  private static final HttpString PAYLOAD_HEADER_NAME = new HttpString(PAYLOAD_HEADER);
   /** The {@code msg} of the JSON answer sent, for the edge's metrics (e.g. "Payload out of date"). */
   static final io.undertow.util.AttachmentKey<String> ANSWER_MSG = io.undertow.util.AttachmentKey.create(String.class);
 
@@ -73,6 +74,20 @@ final class HttpCall {
   }
 
   /**
+   * Sends JSON text already written (see {@link ClientJson}) with {@code status}, once, as
+   * {@link #sendJson} does: a newline at the end, the payload also in the header, the message
+   * kept for the edge's counters.
+   */
+  void respondText(int status, String json, String payload, String msg) {
+    if (!answered.compareAndSet(false, true)) return;
+    exchange.setStatusCode(status);
+    exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+    if (payload != null) exchange.getResponseHeaders().put(PAYLOAD_HEADER_NAME, payload);
+    if (msg != null) exchange.putAttachment(ANSWER_MSG, msg);
+    exchange.getResponseSender().send(json + "\n", StandardCharsets.UTF_8);
+  }
+
+  /**
    * Sends {@code json} with {@code status} on an exchange that has no call yet (or through one),
    * ending with a newline (so that a shell prompt after {@code curl} starts on its own line). An
    * answer that carries a payload also carries it in the {@value #PAYLOAD_HEADER} header.
@@ -82,7 +97,7 @@ final class HttpCall {
     ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
     if (json instanceof Map<?, ?> m) {
       Object payload = m.get("payload");
-      if (payload != null) ex.getResponseHeaders().put(new HttpString(PAYLOAD_HEADER), payloadText(payload));
+      if (payload != null) ex.getResponseHeaders().put(PAYLOAD_HEADER_NAME, payloadText(payload));
       if (m.get("msg") instanceof String msg) ex.putAttachment(ANSWER_MSG, msg);
     }
     ex.getResponseSender().send(Json.toJson(json) + "\n", StandardCharsets.UTF_8);
@@ -116,28 +131,41 @@ final class HttpCall {
     if (body.length > 0 && !json) {
       java.util.Set<String> seen = new java.util.HashSet<>();
       // Form-encoded on every method, GET and DELETE included; '&&' (as in the assignment) is tolerated.
-      String text = new String(body, StandardCharsets.UTF_8);
-      for (String pair : text.split("&")) {
-        if (pair.isEmpty()) continue;
-        int eq = pair.indexOf('=');
-        String k = eq < 0 ? pair : pair.substring(0, eq);
-        String v = eq < 0 ? "" : pair.substring(eq + 1);
-        try {
-          k = URLDecoder.decode(k, StandardCharsets.UTF_8);
-          v = URLDecoder.decode(v, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException bad) {
-          throw new BadRequest(400, error("Malformed form body: bad percent-encoding"));
+      // Split on the bytes '&' and '=' (never part of a UTF-8 multi-byte sequence), decode each part.
+      int start = 0;
+      for (int i = 0; i <= body.length; i++) {
+        if (i < body.length && body[i] != '&') continue;
+        if (i > start) {
+          int eq = start;
+          while (eq < i && body[eq] != '=') eq++;
+          String k = formPart(body, start, eq);
+          String v = eq < i ? formPart(body, eq + 1, i) : "";
+          if (seen.add(k)) {
+            out.put(k, v); // the body wins over the query string; its first value counts
+            repeated.remove(k);
+          } else {
+            repeated.add(k);
+          }
         }
-        if (seen.add(k)) {
-          out.put(k, v); // the body wins over the query string; its first value counts
-          repeated.remove(k);
-        } else {
-          repeated.add(k);
-        }
+        start = i + 1;
       }
     }
     String header = ex.getRequestHeaders().getFirst(PAYLOAD_HEADER);
     if (header != null && !out.containsKey("payload")) out.put("payload", header); // a parameter wins over the header
     return out;
+  }
+
+  /** One form-encoded name or value: as UTF-8 text when it holds no escapes, else through URLDecoder. */
+  private static String formPart(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == '%' || b[i] == '+') {
+        try {
+          return URLDecoder.decode(new String(b, from, to - from, StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException bad) {
+          throw new BadRequest(400, error("Malformed form body: bad percent-encoding"));
+        }
+      }
+    }
+    return new String(b, from, to - from, StandardCharsets.UTF_8);
   }
 }

@@ -77,7 +77,7 @@ public final class HttpEdge implements AutoCloseable {
     this.view = new ViewApi(d.loop(), d.requests());
     this.internal = new InternalApi(d.loop(), d.requests(), d.workers(), d.metrics(), d.payloads().keyring(),
         d.clusterToken() == null ? d.trust() : null);
-    this.admin = new AdminApi(d.loop().core(), d.metrics(), d.payloads().keyring());
+    this.admin = new AdminApi(d.loop(), d.metrics(), d.payloads().keyring());
     this.health = new HealthApi(d.loop().core(), d.readiness());
     this.edgeMetrics = new EdgeMetrics(d.metrics());
     this.payloadApi = new PayloadApi(d.payloads());

@@ -138,8 +138,15 @@ final class KeyValueApi {
     op(call, op, key, value, p);
   }
 
+  /** Counter names per operation, made once: the request path builds no string for them. */
+  private static final String[] OP_COUNTERS = new String[Event.Op.values().length];
+
+  static {
+    for (Event.Op o : Event.Op.values()) OP_COUNTERS[o.ordinal()] = "op." + o.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   private void op(HttpCall call, Event.Op op, String key, String value, VectorClock p) {
-    metrics.inc("op." + op.name().toLowerCase(java.util.Locale.ROOT));
+    metrics.inc(OP_COUNTERS[op.ordinal()]);
     long id = requests.register(r -> answer(call, r, p));
     loop.clientOp(new Event.ClientOp(id, op, key, value, p, clock.nowMillis()));
   }
@@ -153,40 +160,46 @@ final class KeyValueApi {
       return;
     }
     Reply.Client c = (Reply.Client) r;
-    Map<String, Object> out = new LinkedHashMap<>();
-    int status;
+    // The answers of every successful or definite outcome, written directly (see ClientJson).
+    String p = c.outcome() == Reply.Outcome.INDEFINITE || c.outcome() == Reply.Outcome.INVALID_PAYLOAD
+        ? null : payloads.encode(c.payload());
     switch (c.outcome()) {
       case VALUE -> {
-        out.put("result", "Success");
-        out.put("value", c.visible().value());
-        status = 200;
+        call.respondText(200, new ClientJson().str("result", "Success").str("value", c.visible().value())
+            .str("payload", p).end(), p, null);
+        return;
       }
       case SEARCHED -> {
-        out.put("isExists", c.exists());
-        out.put("result", "Success");
-        status = 200;
+        call.respondText(200, new ClientJson().bool("isExists", c.exists()).str("result", "Success")
+            .str("payload", p).end(), p, null);
+        return;
       }
       case NOT_FOUND -> {
-        out.put("result", "Error");
-        out.put("msg", "Key does not exist");
-        status = 404;
+        call.respondText(404, new ClientJson().str("result", "Error").str("msg", "Key does not exist")
+            .str("payload", p).end(), p, "Key does not exist");
+        return;
       }
       case ADDED, UPDATED -> {
-        out.put("replaced", c.exists());
-        out.put("msg", c.exists() ? "Updated successfully" : "Added successfully");
-        status = c.exists() ? 201 : 200;
+        String msg = c.exists() ? "Updated successfully" : "Added successfully";
+        call.respondText(c.exists() ? 201 : 200, new ClientJson().bool("replaced", c.exists())
+            .str("msg", msg).str("payload", p).end(), p, msg);
+        return;
       }
       case DELETED -> {
-        out.put("result", "Success");
-        out.put("msg", "Key deleted");
-        status = 200;
+        call.respondText(200, new ClientJson().str("result", "Success").str("msg", "Key deleted")
+            .str("payload", p).end(), p, "Key deleted");
+        return;
       }
       case OUT_OF_DATE -> {
         metrics.inc("op.out_of_date");
-        out.put("result", "Error");
-        out.put("msg", "Payload out of date");
-        status = 400;
+        call.respondText(400, new ClientJson().str("result", "Error").str("msg", "Payload out of date")
+            .str("payload", p).end(), p, "Payload out of date");
+        return;
       }
+      default -> { }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    switch (c.outcome()) {
       case INDEFINITE -> {
         metrics.inc("op.indefinite");
         out.put("result", "Error");
@@ -205,8 +218,6 @@ final class KeyValueApi {
         return;
       }
     }
-    out.put("payload", payloads.encode(c.payload()));
-    call.respond(status, out);
   }
 
   private VectorClock payload(HttpCall call) {

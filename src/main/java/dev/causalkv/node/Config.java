@@ -21,7 +21,8 @@ public record Config(
     int workerThreads,
     String sync,
     int maxWaitingReads,
-    List<AddressRange> adminFrom) {
+    List<AddressRange> adminFrom,
+    boolean causalOff) {
 
   /** A configuration that cannot run; its message is the one line printed before exiting with code 2. */
   public static final class ConfigException extends RuntimeException {
@@ -51,6 +52,9 @@ public record Config(
     if (!List.of("always", "batch", "never").contains(sync)) {
       throw new ConfigException("SYNC must be always, batch or never, was '" + sync + "'");
     }
+    // CAUSAL=off is a benchmark baseline only (docs/design.md §8): reads never wait, causality is not kept.
+    String causal = env.getOrDefault("CAUSAL", "on").trim().toLowerCase();
+    if (!List.of("on", "off").contains(causal)) throw new ConfigException("CAUSAL must be on or off, was '" + causal + "'");
     String token = env.get("CLUSTER_TOKEN");
     if (token != null && token.isEmpty()) token = null;
     List<AddressRange> adminFrom = new ArrayList<>();
@@ -75,7 +79,8 @@ public record Config(
         (int) number(env, "WORKER_THREADS", 16, 1, 1024),
         sync,
         (int) number(env, "MAX_WAITING_READS", 20_000, 1, 1_000_000),
-        List.copyOf(adminFrom));
+        List.copyOf(adminFrom),
+        causal.equals("off"));
   }
 
   public boolean inMemory() {

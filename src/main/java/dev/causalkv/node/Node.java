@@ -90,7 +90,10 @@ public final class Node implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(daemonThreads("timer"));
     NodeCore.Config cc = new NodeCore.Config(config.nodeId(), config.view(), config.causalWaitMillis(),
         config.pullHoldMillis(), VIEW_ACK_MILLIS, config.maxWaitingReads(), GC_PERIOD_MILLIS, GC_STEP_KEYS, new SecureRandom().nextLong(),
-        java.util.Set.of());
+        java.util.Set.of()).withCausalOff(config.causalOff());
+    if (config.causalOff()) {
+      System.err.println("WARNING: CAUSAL=off: a benchmark baseline only; reads never wait and causal consistency is NOT kept");
+    }
     this.core = NodeCore.open(store, cc, Node::freshIncarnation, new CoreMetrics(metrics, gcSummary::dropped));
     this.health = new PeerHealth(() -> core.meta().applied(), Node::monotonicMillis, metrics);
     this.keyring = keyring(config);

@@ -58,7 +58,7 @@ final class ClientOps {
     if (op.op() != Event.Op.GET && op.op() != Event.Op.SEARCH) return null;
     if (core.isFailed()) return unavailable(op);
     Replica replica = core.replica();
-    if (!replica.isPlausible(op.payload())) return invalid(op);
+    if (!core.config().causalOff() && !replica.isPlausible(op.payload())) return invalid(op);
     if (replica.published().mustReconcile()) return null;
     Replica.Read r = replica.readPublished(op.key(), op.payload());
     return r.covered() ? readAnswer(op, r) : null;
@@ -69,7 +69,7 @@ final class ClientOps {
       core.reply(unavailable(op));
       return;
     }
-    if (!core.replica().isPlausible(op.payload())) {
+    if (!core.config().causalOff() && !core.replica().isPlausible(op.payload())) {
       core.reply(invalid(op));
       return;
     }

@@ -50,12 +50,28 @@ public final class NodeCore {
       long gcPeriodMillis,
       int gcStepKeys,
       long seed,
-      Set<PlantedBug> bugs) {
+      Set<PlantedBug> bugs,
+      boolean causalOff) {
 
     public Config {
       Objects.requireNonNull(nodeId, "nodeId");
       initialView = List.copyOf(initialView);
       bugs = Set.copyOf(bugs);
+    }
+
+    public Config(String nodeId, List<String> initialView, long causalWaitMillis, long holdMillis, long ackMillis, int maxParked,
+        long gcPeriodMillis, int gcStepKeys, long seed, Set<PlantedBug> bugs) {
+      this(nodeId, initialView, causalWaitMillis, holdMillis, ackMillis, maxParked, gcPeriodMillis, gcStepKeys, seed, bugs, false);
+    }
+
+    /**
+     * A BENCHMARK BASELINE ONLY, never a way to run the store (docs/design.md §8): every read counts
+     * as covered and no payload is checked for plausibility, so reads never wait and causal
+     * consistency is NOT kept. The same code otherwise, so that causal overhead is a ratio to it.
+     */
+    public Config withCausalOff(boolean off) {
+      return new Config(nodeId, initialView, causalWaitMillis, holdMillis, ackMillis, maxParked, gcPeriodMillis, gcStepKeys, seed,
+          bugs, off);
     }
 
     /** Production defaults for {@code nodeId} with initial view {@code view}. */
@@ -65,7 +81,7 @@ public final class NodeCore {
 
     public Config withTimes(long causalWaitMillis, long holdMillis) {
       return new Config(nodeId, initialView, causalWaitMillis, holdMillis, ackMillis, maxParked, gcPeriodMillis, gcStepKeys,
-          seed, bugs);
+          seed, bugs, causalOff);
     }
   }
 
@@ -145,7 +161,7 @@ public final class NodeCore {
    */
   public static NodeCore open(Store store, Config config, Supplier<String> freshIncarnation, Counter counter) {
     Replica r = Replica.open(store, config.nodeId(), config.initialView(), freshIncarnation,
-        config.bugs().contains(PlantedBug.READS_NEVER_WAIT));
+        config.bugs().contains(PlantedBug.READS_NEVER_WAIT) || config.causalOff());
     if (config.bugs().contains(PlantedBug.SKIP_RECONCILE)) r.skipReconcile();
     return new NodeCore(config, r, counter);
   }

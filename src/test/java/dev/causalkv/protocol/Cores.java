@@ -44,7 +44,8 @@ final class Cores {
     }
 
     void open() {
-      NodeCore.Config cfg = new NodeCore.Config(id, view, causalWaitMillis, 5_000, 2_000, maxParked, 1_000, 100, 42, bugs);
+      NodeCore.Config cfg = new NodeCore.Config(id, view, causalWaitMillis, 5_000, 2_000, maxParked, 1_000, 100, 42, bugs)
+          .withCausalOff(causalOff);
       core = NodeCore.open(store, cfg, () -> "1", new NodeCore.Counter() {
         @Override
         public void add(String n, long d) {
@@ -142,6 +143,7 @@ final class Cores {
   long causalWaitMillis = 1_000;
   int maxParked = 20_000;
   Set<PlantedBug> bugs = Set.of();
+  boolean causalOff;
 
   N add(String id, List<String> view) {
     return add(id, view, InMemoryStore.create());

@@ -48,6 +48,20 @@ final class Cluster implements AutoCloseable {
     this.extraEnv = extraEnv == null ? Map.of() : extraEnv; this.jvmOpts = jvmOpts;
   }
 
+  /** When set, every node writes its GC log to {@code gcDir/<tag>-<node>.log}. */
+  Path gcDir;
+  String gcTag = "node";
+
+  Path gcLog(Node n) {
+    return gcDir == null ? null : gcDir.resolve(gcTag + "-" + n.id.replace(':', '_').replace('.', '_') + ".log");
+  }
+
+  List<Long> pids() {
+    List<Long> p = new ArrayList<>();
+    for (Node n : nodes) p.add(n.pid());
+    return p;
+  }
+
   /** Defines n nodes (not started). Loopback ports basePort+1..; namespaces ckvb1... */
   Cluster define(int n, int basePort) throws IOException {
     for (int i = 1; i <= n; i++) defineOne(i, basePort);
@@ -55,7 +69,7 @@ final class Cluster implements AutoCloseable {
   }
 
   Node defineOne(int i, int basePort) throws IOException {
-    Path dd = work.resolve("data-" + (netns ? "ns" : "lo") + "-" + i);
+    Path dd = work.resolve("data-" + (netns ? "ns" : "lo") + "-" + (basePort + i));
     deleteTree(dd);
     Node nd = netns ? new Node("10.77.0." + (10 + i) + ":8080", 8080, NS_PREFIX + i, dd)
         : new Node("127.0.0.1:" + (basePort + i), basePort + i, null, dd);
@@ -88,6 +102,7 @@ final class Cluster implements AutoCloseable {
     if (n.ns != null) { cmd.add("ip"); cmd.add("netns"); cmd.add("exec"); cmd.add(n.ns); }
     cmd.add("java");
     if (jvmOpts != null && !jvmOpts.isBlank()) for (String o : jvmOpts.trim().split("\\s+")) cmd.add(o);
+    if (gcDir != null) { Files.createDirectories(gcDir); Files.deleteIfExists(gcLog(n)); cmd.add(GcLog.option(gcLog(n))); }
     cmd.add("-jar");
     cmd.add(jar.toString());
     n.proc = Procs.start(cmd, env, work.resolve("node-" + n.id.replace(':', '_') + ".log"));

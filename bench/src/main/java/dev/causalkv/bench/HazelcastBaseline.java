@@ -54,6 +54,13 @@ final class HazelcastBaseline {
 
   /** Closed-loop run of the workload with `threads` synchronous clients. */
   static Result run(HazelcastInstance hz, String label, Workload wl, int threads, long warmupMs, long durationMs) throws Exception {
+    return run(hz, label, wl, threads, warmupMs, durationMs, null, null);
+  }
+
+  /** As above, running {@code onStart}/{@code onEnd} (meters) when the measured window opens and closes. */
+  static Result run(HazelcastInstance hz, String label, Workload wl, int threads, long warmupMs, long durationMs,
+      Runnable onStart, Runnable onEnd) throws Exception {
+    java.util.concurrent.atomic.LongAdder allOps = new java.util.concurrent.atomic.LongAdder();
     ReplicatedMap<String, String> map = hz.getReplicatedMap("bench");
     long start = System.nanoTime();
     long warmEnd = start + warmupMs * 1_000_000L;
@@ -87,6 +94,7 @@ final class HazelcastBaseline {
             default: hit = map.get(key) != null;
           }
           long done = System.nanoTime();
+          allOps.increment();
           if (now >= warmEnd) {
             h[op.ordinal()].recordValue(Math.min(60_000_000L, Math.max(1, (done - now) / 1000)));
             if (hit) ok[op.ordinal()]++;
@@ -97,15 +105,25 @@ final class HazelcastBaseline {
       ts.add(th);
     }
     ts.forEach(Thread::start);
+    sleepUntil(warmEnd);
+    if (onStart != null) onStart.run();
+    sleepUntil(end);
+    if (onEnd != null) onEnd.run();
     for (Thread t : ts) t.join();
     Result res = new Result(label);
     res.connections = threads;
     res.workload = wl.describe();
     res.seconds = durationMs / 1000.0;
+    res.totalOps = allOps.sum();
     for (int t = 0; t < threads; t++) {
       for (Workload.Op op : Workload.Op.values()) res.add(op, hs.get(t)[op.ordinal()], oks.get(t)[op.ordinal()]);
     }
     return res;
+  }
+
+  private static void sleepUntil(long nanos) throws InterruptedException {
+    long ms = (nanos - System.nanoTime()) / 1_000_000L;
+    if (ms > 0) Thread.sleep(ms);
   }
 
   /** Fills the map with every key once (so reads hit). */

@@ -44,6 +44,13 @@ final class LoadEngine {
     String fixedPayload; // when set, sessions always send this payload and never update it
     boolean progress = true;
     long seed = 42;
+    /** Run by the driving thread when the measured window opens and closes (CPU and /proc meters). */
+    Runnable onMeasureStart;
+    Runnable onMeasureEnd;
+    /** Run the session checks of {@link SessionCheck} on every answer (off for fixed-payload clients). */
+    boolean check = true;
+    /** When set, the run ends as soon as it turns true (background clients of a phase). */
+    java.util.concurrent.atomic.AtomicBoolean stop;
   }
 
   private final Config cfg;
@@ -75,21 +82,32 @@ final class LoadEngine {
     boolean tty = System.console() != null;
     long lastOps = 0;
     long lastT = System.nanoTime();
+    long lastPrint = lastT;
+    boolean started = false;
+    boolean ended = false;
     while (true) {
+      long now = System.nanoTime();
+      if (!started && now >= warmEndNs) { started = true; if (cfg.onMeasureStart != null) cfg.onMeasureStart.run(); }
+      if (!ended && now >= endNs) { ended = true; if (cfg.onMeasureEnd != null) cfg.onMeasureEnd.run(); }
       boolean alive = false;
-      for (Thread th : ts) { th.join(1000); alive |= th.isAlive(); if (alive) break; }
+      for (Thread th : ts) alive |= th.isAlive();
       if (!alive) break;
-      if (cfg.progress) {
-        long now = System.nanoTime();
+      long next = !started ? warmEndNs : !ended ? endNs : now + 1_000_000_000L;
+      long waitMs = Math.max(1, Math.min(1000, (next - now) / 1_000_000L));
+      Thread.sleep(waitMs);
+      now = System.nanoTime();
+      if (cfg.progress && now - lastPrint >= 1_000_000_000L) {
         long ops = progressOps.sum();
         double rate = (ops - lastOps) * 1e9 / Math.max(1, now - lastT);
         double el = (now - startNs) / 1e9;
         String phase = now < warmEndNs ? "warm-up" : "measure";
         String line = String.format("  [%s] %s %5.1fs  %,10d ops  %,9.0f ops/s", cfg.label, phase, el, ops, rate);
         if (tty) System.err.print("\r" + line + "   "); else System.err.println(line);
-        lastOps = ops; lastT = now;
+        lastOps = ops; lastT = now; lastPrint = now;
       }
     }
+    if (!started && cfg.onMeasureStart != null) cfg.onMeasureStart.run();
+    if (!ended && cfg.onMeasureEnd != null) cfg.onMeasureEnd.run();
     if (cfg.progress && tty) System.err.println();
     Result r = new Result(cfg.label);
     r.connections = cfg.connections;
@@ -100,6 +118,7 @@ final class LoadEngine {
       r.add(l.stats);
     }
     r.seconds = l0Seconds(loops);
+    r.totalOps = progressOps.sum();
     return r;
   }
 
@@ -121,10 +140,12 @@ final class LoadEngine {
     Workload.Op op;
     long intendedNs;
     long nextNs;
+    long keyIdx;
     boolean busy;
     long sent;
+    final SessionCheck check;
 
-    Conn(int id, InetSocketAddress target) { this.id = id; this.target = target; }
+    Conn(int id, InetSocketAddress target, SessionCheck check) { this.id = id; this.target = target; this.check = check; }
   }
 
   private final class Loop implements Runnable {
@@ -144,6 +165,7 @@ final class LoadEngine {
     byte[] scratch;
     final long intervalNs;
     final String fixedEnc;
+    final SessionCheck.Origins origins = new SessionCheck.Origins();
 
     Loop(int index, int firstConn, int n, long startNs, long warmEndNs, long endNs) {
       this.index = index; this.firstConn = firstConn; this.n = n;
@@ -164,7 +186,8 @@ final class LoadEngine {
         List<Conn> conns = new ArrayList<>();
         for (int i = 0; i < n; i++) {
           int gid = firstConn + i;
-          Conn c = new Conn(gid, cfg.targets.get(gid % cfg.targets.size()));
+          SessionCheck chk = cfg.check && fixedEnc == null ? new SessionCheck(gid, origins, cfg.workload, stats) : null;
+          Conn c = new Conn(gid, cfg.targets.get(gid % cfg.targets.size()), chk);
           if (fixedEnc != null) c.payloadEnc = fixedEnc;
           conns.add(c);
           connect(sel, c);
@@ -174,7 +197,7 @@ final class LoadEngine {
         }
         while (true) {
           long now = System.nanoTime();
-          if (now >= endNs) break;
+          if (now >= endNs || (cfg.stop != null && cfg.stop.get())) break;
           if (cfg.workload.sequential && seqCounter.get() >= cfg.maxOps && allIdle(conns)) break;
           // fire due timers
           while (!timers.isEmpty() && timers.peek().nextNs <= now) {
@@ -274,6 +297,7 @@ final class LoadEngine {
       }
       Workload.Op op = wl.pick(rnd);
       c.op = op;
+      c.keyIdx = keyIdx;
       c.intendedNs = intendedNs;
       byte[] b = scratch;
       int p;
@@ -291,6 +315,7 @@ final class LoadEngine {
           p = Http1.putNum(b, p, bodyLen);
           p = Http1.put(b, p, "\r\n\r\nval=");
           System.arraycopy(valueChars, rnd.nextInt(4096), b, p, vb);
+          if (c.check != null) c.check.tagWrite(keyIdx, b, p);
           p += vb;
           if (!pl.isEmpty()) { p = Http1.put(b, p, "&payload="); p = Http1.put(b, p, pl); }
           break;
@@ -310,6 +335,8 @@ final class LoadEngine {
       c.out.put(b, 0, p).flip();
       c.resp.reset();
       c.busy = true;
+      long ts = System.nanoTime();
+      if (ts >= warmEndNs && ts <= endNs) stats.bytesSent += p;
       try {
         c.ch.write(c.out);
         if (c.out.hasRemaining()) c.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
@@ -338,10 +365,12 @@ final class LoadEngine {
       if (now >= warmEndNs && now <= endNs) {
         long micros = Math.max(1, (now - c.intendedNs) / 1000);
         stats.record(c.op, st, micros);
+        stats.bytesReceived += r.len;
       }
       progressOps.increment();
       if (fixedEnc == null && (st == 200 || st == 201 || st == 404 || st == 400)) {
         String pl = r.payload();
+        if (c.check != null) c.check.onAnswer(c.op, c.keyIdx, st, pl, r);
         if (pl != null && !pl.equals("{}")) c.payloadEnc = Http1.urlEncode(pl);
       }
       if (r.close) { tryReconnect(sel, c); }
@@ -365,6 +394,9 @@ final class LoadEngine {
     long outOfDate;
     long otherErrors;
     long ioErrors;
+    long bytesSent;
+    long bytesReceived;
+    final SessionCheck.Counts checks = new SessionCheck.Counts();
 
     Stats() {
       for (int i = 0; i < hist.length; i++) hist[i] = new org.HdrHistogram.Histogram(60_000_000L, 3);

@@ -17,6 +17,12 @@ final class Result {
   long outOfDate;
   long otherErrors;
   long ioErrors;
+  /** Answers received in all, warm-up included (allocation per op is taken over whole runs). */
+  long totalOps;
+  /** Client-side HTTP bytes (headers included) sent and received in the measured window. */
+  long bytesSent;
+  long bytesReceived;
+  final SessionCheck.Counts checks = new SessionCheck.Counts();
 
   Result(String label) {
     this.label = label;
@@ -26,6 +32,8 @@ final class Result {
   void add(LoadEngine.Stats s) {
     for (int i = 0; i < hist.length; i++) { hist[i].add(s.hist[i]); ok[i] += s.ok[i]; }
     notFound += s.notFound; outOfDate += s.outOfDate; otherErrors += s.otherErrors; ioErrors += s.ioErrors;
+    bytesSent += s.bytesSent; bytesReceived += s.bytesReceived;
+    checks.add(s.checks);
   }
 
   /** Adds an externally measured histogram (Hazelcast driver). */
@@ -79,6 +87,10 @@ final class Result {
     o.addProperty("outOfDate", outOfDate);
     o.addProperty("otherErrors", otherErrors);
     o.addProperty("ioErrors", ioErrors);
+    o.addProperty("totalOps", totalOps);
+    o.addProperty("clientBytesSent", bytesSent);
+    o.addProperty("clientBytesReceived", bytesReceived);
+    o.add("checks", checksJson());
     JsonObject ops = new JsonObject();
     for (Workload.Op op : Workload.Op.values()) {
       Histogram h = hist[op.ordinal()];
@@ -95,6 +107,18 @@ final class Result {
     }
     o.add("ops", ops);
     return o;
+  }
+
+  JsonObject checksJson() {
+    JsonObject c = new JsonObject();
+    c.addProperty("payloads", checks.payloads);
+    c.addProperty("payloadRegressions", checks.payloadRegressions);
+    c.addProperty("ownReads", checks.ownReads);
+    c.addProperty("staleOwnReads", checks.staleOwnReads);
+    c.addProperty("lostOwnWrites", checks.lostOwnWrites);
+    c.addProperty("undecodable", checks.undecodable);
+    c.addProperty("violations", checks.violations());
+    return c;
   }
 
   /** Latency CDF points (percentile, ms) for charts. */
@@ -119,6 +143,7 @@ final class Result {
       if (hist[op.ordinal()].getTotalCount() == 0) continue;
       sb.append(String.format("  %s p50=%.2f p99=%.2f p99.9=%.2f ms", op, pct(op, 50), pct(op, 99), pct(op, 99.9)));
     }
+    if (checks.violations() > 0) sb.append(String.format("  [CAUSAL CHECK VIOLATIONS: %d]", checks.violations()));
     if (outOfDate + otherErrors + ioErrors > 0) sb.append(String.format("  [400:%d err:%d io:%d]", outOfDate, otherErrors, ioErrors));
     return sb.toString();
   }

@@ -1,6 +1,5 @@
 package dev.causalkv.bench;
 
-import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -15,88 +14,108 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The whole benchmark run: baselines and the store under the same generator, in one go,
- * each phase writing into one JSON document that {@link Report} turns into BENCHMARKS.md
- * and charts. Every phase is bounded in time; a phase that fails is recorded as failed and
- * the run goes on.
+ * The whole benchmark run, each phase writing into one JSON document that {@link Report} turns
+ * into BENCHMARKS.md and charts. Every ratio comes from an {@link Interleave}: the systems
+ * compared are up together and take turns, repetition after repetition. Every phase is bounded
+ * in time; a phase that fails is recorded as failed and the run goes on.
  */
 final class Suite {
   private final Path repo;
   private final Path work;
+  private final Path gcDir;
+  private final Path profileDir;
   private final Path nodeJar;
   private final Path benchJar;
   private final boolean quick;
-  private final long warmupMs;
+  private final int reps;
+  private final long warmMs;
   private final long measureMs;
   private final JsonObject out = new JsonObject();
   private final JsonArray noise = new JsonArray();
   private final JsonObject errors = new JsonObject();
   private final List<String> only;
+  private final Profiler profiler;
   private static final int KEYS = 10_000;
   private static final int VALUE = 100;
   private static final int CONNS = 32;
 
-  Suite(Path repo, boolean quick, List<String> only) {
+  /** The node jar of a build to compare against (phase "ab": a lever's before/after), or null. */
+  private Path abJar;
+
+  Suite(Path repo, boolean quick, List<String> only, boolean profile) {
     this.repo = repo;
     this.work = repo.resolve("bench/work");
+    this.gcDir = work.resolve("gc");
+    this.profileDir = repo.resolve("bench/profiles");
     this.nodeJar = repo.resolve("target/causalkv.jar");
     this.benchJar = repo.resolve("bench/target/causalkv-bench.jar");
     this.quick = quick;
-    this.warmupMs = quick ? 2000 : 3000;
-    this.measureMs = quick ? 4000 : 6000;
+    this.reps = 5;
+    this.warmMs = quick ? 700 : 1000;
+    this.measureMs = quick ? 2000 : 3000;
     this.only = only;
+    this.profiler = profile ? Profiler.create(work) : null;
   }
 
   static void main(String[] args) throws Exception {
     boolean quick = false;
+    boolean profile = true;
     Path repo = Path.of("").toAbsolutePath();
     List<String> only = new ArrayList<>();
     boolean reportOnly = false;
+    Path abJar = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick": quick = true; break;
+        case "--no-profile": profile = false; break;
         case "--repo": repo = Path.of(args[++i]).toAbsolutePath(); break;
         case "--only": only.addAll(List.of(args[++i].split(","))); break;
         case "--report-only": reportOnly = true; break;
+        case "--ab-jar": abJar = Path.of(args[++i]).toAbsolutePath(); break;
         default: throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    Suite s = new Suite(repo, quick, only);
+    Files.createDirectories(repo.resolve("bench/work"));
+    Suite s = new Suite(repo, quick, only, profile);
+    s.abJar = abJar;
     if (!reportOnly) s.runAll();
     Report.write(repo, JsonParser.parseString(Files.readString(repo.resolve("bench/work/results.json"))).getAsJsonObject());
   }
 
   interface Phase { void run() throws Exception; }
 
-  /** Every phase, in run order. Later phases reuse earlier results (e.g. open-loop rates). */
+  /** Every phase, in run order. */
   private Map<String, Phase> phases() {
     Map<String, Phase> m = new java.util.LinkedHashMap<>();
     m.put("single", this::single);
-    m.put("redis", this::redis);
     m.put("durable", this::durable);
+    m.put("cluster3", this::cluster3);
     m.put("scale", this::scale);
-    m.put("hazelcast", this::hazelcast);
-    m.put("openloop", this::openLoop);
-    m.put("lag", this::lag);
-    m.put("wire", this::wire);
-    m.put("memory", this::memory);
+    m.put("curve", this::curve);
     m.put("blocked", this::blocked);
     m.put("partition", this::partition);
     m.put("join", this::join);
+    m.put("ab", this::ab);
+    m.put("redis", this::redis);
     m.put("jmh", this::jmh);
     return m;
   }
 
   private void phase(String name, Phase p) {
     if (!only.isEmpty() && !only.contains(name)) return;
+    if (name.equals("ab") && abJar == null && !only.contains("ab")) return;
     JsonObject n = new JsonObject();
     n.addProperty("phase", name);
     n.addProperty("loadavg", loadavg());
+    n.addProperty("quick", quick);
     noise.add(n);
     long t0 = System.currentTimeMillis();
     System.err.println("== " + name + "  (load average " + loadavg() + ")");
+    errors.remove(name);
     try {
       p.run();
     } catch (Throwable t) {
@@ -105,23 +124,31 @@ final class Suite {
     } finally {
       Procs.stopAll();
       n.addProperty("seconds", (System.currentTimeMillis() - t0) / 1000.0);
+      n.addProperty("loadavgEnd", loadavg());
       save();
     }
   }
 
   void runAll() throws Exception {
     Files.createDirectories(work);
+    Files.createDirectories(gcDir);
     if (!Files.exists(nodeJar)) throw new IllegalStateException("build the node first: " + nodeJar);
     Path prev = work.resolve("results.json");
     if (!only.isEmpty() && Files.exists(prev)) {
-      rerun(JsonParser.parseString(Files.readString(prev)).getAsJsonObject());
-      return;
+      JsonObject p = JsonParser.parseString(Files.readString(prev)).getAsJsonObject();
+      if (p.has("format") && p.get("format").getAsInt() == 2 && p.get("quick").getAsBoolean() == quick) {
+        rerun(p);
+        return;
+      }
     }
     long start = System.currentTimeMillis();
+    out.addProperty("format", 2);
     out.addProperty("started", Instant.now().toString());
     out.addProperty("quick", quick);
-    out.addProperty("warmupMs", warmupMs);
+    out.addProperty("reps", reps);
+    out.addProperty("warmupMs", warmMs);
     out.addProperty("measureMs", measureMs);
+    out.addProperty("profiled", profiler != null);
     out.add("machine", machine());
     out.add("noise", noise);
     out.add("errors", errors);
@@ -131,23 +158,18 @@ final class Suite {
     save();
   }
 
-  /**
-   * Re-runs only the phases named by --only inside an existing results.json: the earlier result of
-   * each phase is kept beside it as "PHASE@previous" and the report shows both, with load averages.
-   */
+  /** Re-runs only the phases named by --only inside an existing results.json (format 2); the rest is kept. */
   private void rerun(JsonObject prev) throws Exception {
     for (String k : prev.keySet()) out.add(k, prev.get(k));
-    JsonArray oldNoise = prev.getAsJsonArray("noise");
     JsonArray kept = new JsonArray();
-    for (JsonElement e : oldNoise) {
-      String ph = e.getAsJsonObject().get("phase").getAsString();
-      if (only.contains(ph)) { JsonObject o = e.getAsJsonObject().deepCopy(); o.addProperty("phase", ph + "@previous"); kept.add(o); }
-      else kept.add(e);
+    for (JsonElement e : prev.getAsJsonArray("noise")) {
+      if (!only.contains(e.getAsJsonObject().get("phase").getAsString())) kept.add(e);
     }
-    for (String ph : only) if (prev.has(ph)) out.add(ph + "@previous", prev.get(ph));
     noise.addAll(kept);
     out.add("noise", noise);
-    out.add("errors", prev.has("errors") ? prev.get("errors") : errors);
+    if (prev.has("errors")) for (Map.Entry<String, JsonElement> e : prev.getAsJsonObject("errors").entrySet()) errors.add(e.getKey(), e.getValue());
+    out.add("errors", errors);
+    out.add("machine", machine());
     for (String ph : only) {
       Phase p = phases().get(ph);
       if (p == null) throw new IllegalArgumentException("unknown phase " + ph + "; phases: " + phases().keySet());
@@ -167,51 +189,48 @@ final class Suite {
   // ---------------------------------------------------------------- helpers
 
   private Result load(String label, List<InetSocketAddress> targets, String mix, int conns, double rate, long keys, int value,
-      boolean zipf, String prefix, String fixedPayload) throws Exception {
+      String prefix, String fixedPayload, long warm, long measure) throws Exception {
     LoadEngine.Config c = new LoadEngine.Config();
     c.label = label;
     c.targets = targets;
     c.connections = conns;
     c.ratePerSec = rate;
-    c.workload = new Workload(mix, zipf, keys, value, prefix);
+    c.workload = new Workload(mix, false, keys, value, prefix);
     c.fixedPayload = fixedPayload;
-    if (mix.equals("load")) { c.maxOps = keys; c.warmupMs = 0; c.durationMs = 600_000; c.progress = false; }
-    else { c.warmupMs = warmupMs; c.durationMs = measureMs; }
-    Result r = new LoadEngine(c).run();
-    if (!mix.equals("load")) System.err.println("   " + r.oneLine());
-    return r;
+    if (mix.equals("load")) { c.maxOps = keys; c.warmupMs = 0; c.durationMs = 900_000; c.progress = false; }
+    else { c.warmupMs = warm; c.durationMs = measure; c.progress = false; }
+    return new LoadEngine(c).run();
   }
 
-  private Result run(String label, List<InetSocketAddress> t, String mix, int conns, int value, boolean zipf) throws Exception {
-    return load(label, t, mix, conns, 0, KEYS, value, zipf, "k", null);
-  }
-
-  /** An unrecorded balanced run so the server's JIT has compiled the hot paths before measuring. */
-  private void jitWarmUp(String who, List<InetSocketAddress> t) throws Exception {
-    LoadEngine.Config c = new LoadEngine.Config();
-    c.label = who + " JIT warm-up (not recorded)";
-    c.targets = t;
-    c.connections = CONNS;
-    c.workload = new Workload("mix50", false, KEYS, VALUE, "k");
-    c.warmupMs = quick ? 3000 : 4000;
-    c.durationMs = 100;
-    c.progress = false;
-    new LoadEngine(c).run();
+  /**
+   * Unrecorded load until the server's JIT has compiled the hot paths: windows of 2 s of the
+   * balanced mix until two in a row agree within 10% (at least three, at most ten), since on a
+   * busy 2-core machine the first C2 compilations alone can take many seconds.
+   */
+  private void jitWarmUp(Interleave.Sys s) throws Exception {
+    double prev = -1;
+    for (int i = 0; i < 10; i++) {
+      double rate;
+      if (s.hz != null) {
+        rate = HazelcastBaseline.run(s.hz, "hazelcast JIT warm-up", new Workload("mix50", false, KEYS, VALUE, "k"), 16, 0, 2000).throughput();
+      } else {
+        rate = load(s.name + " JIT warm-up", s.targets, "mix50", CONNS, 0, KEYS, VALUE, "k", null, 0, 2000).throughput();
+      }
+      if (i >= 2 && prev > 0 && Math.abs(rate - prev) <= 0.1 * prev) break;
+      prev = rate;
+    }
   }
 
   private void preload(List<InetSocketAddress> t, long keys, int value, String prefix) throws Exception {
     long t0 = System.nanoTime();
-    Result r = load("preload", t, "load", CONNS, 0, keys, value, false, prefix, null);
+    Result r = load("preload", t, "load", CONNS, 0, keys, value, prefix, null, 0, 0);
+    if (r.checks.violations() > 0) throw new IllegalStateException("causal check violations while preloading: " + r.checks.violations());
     System.err.printf("   preloaded %,d keys in %.1fs%n", keys, (System.nanoTime() - t0) / 1e9);
   }
 
-  private Process startBare(int port) throws Exception {
-    return startBare(port, "--dispatch=0");
-  }
-
-  private Process startBare(int port, String mode) throws Exception {
-    Process p = Procs.start(List.of("java", "-cp", benchJar.toString(), "dev.causalkv.bench.BenchMain", "bare-server",
-        Integer.toString(port), mode), Map.of(), work.resolve("bare.log"));
+  private Process startBare(int port, String tag) throws Exception {
+    Process p = Procs.start(List.of("java", GcLog.option(gcDir.resolve(tag + ".log")), "-cp", benchJar.toString(),
+        "dev.causalkv.bench.BenchMain", "bare-server", Integer.toString(port)), Map.of(), work.resolve("bare.log"));
     long deadline = System.currentTimeMillis() + 30_000;
     while (!Http.up("127.0.0.1:" + port)) {
       if (System.currentTimeMillis() > deadline || !p.isAlive()) throw new IllegalStateException("bare server did not start");
@@ -220,11 +239,27 @@ final class Suite {
     return p;
   }
 
-  private Cluster cluster(int n, int basePort, String dataMode, Map<String, String> env) throws Exception {
+  private Cluster cluster(int n, int basePort, String dataMode, Map<String, String> env, String tag) throws Exception {
     Cluster c = new Cluster(nodeJar, work, false, dataMode, env, null);
+    c.gcDir = gcDir;
+    c.gcTag = tag;
     c.define(n, basePort);
     c.startAll();
     return c;
+  }
+
+  private Interleave.Sys sys(String name, Cluster c) {
+    List<Path> logs = new ArrayList<>();
+    for (Cluster.Node n : c.nodes) logs.add(c.gcLog(n));
+    Interleave.Sys s = new Interleave.Sys(name, c.pids(), c.addrs(), null, logs);
+    List<String> ids = new ArrayList<>();
+    for (Cluster.Node n : c.nodes) ids.add(n.id);
+    s.nodeIds = ids;
+    return s;
+  }
+
+  private Interleave interleave(String phase, List<Interleave.Sys> systems, String... profiledLoads) {
+    return new Interleave(phase, systems, reps, warmMs, measureMs, profiler, profileDir, work, Set.of(profiledLoads));
   }
 
   private static List<InetSocketAddress> one(String hostPort) {
@@ -246,419 +281,280 @@ final class Suite {
     m.addProperty("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     m.addProperty("loadavgStart", loadavg());
     m.addProperty("nodeCommit", Procs.run("git", "-C", repo.toString(), "rev-parse", "--short", "HEAD"));
+    String dirty = Procs.run("git", "-C", repo.toString(), "status", "--porcelain", "--untracked-files=no", "src");
+    m.addProperty("nodeSourceDirty", !dirty.isBlank());
     return m;
   }
 
   // ---------------------------------------------------------------- phases
 
-  private static final String[][] MIXES = {
-      {"GET only", "read"}, {"PUT only", "write"}, {"read-heavy 95/5", "read95"}, {"balanced 50/50", "mix50"},
-      {"delete-heavy 40/40/20", "delete"}};
-
-  /** One node (memory engine) beside the bare Undertow baseline: every mix, zipfian, value sizes. */
+  /** One node (memory engine) and the bare Undertow baseline, interleaved. */
   private void single() throws Exception {
     JsonObject res = new JsonObject();
     out.add("single", res);
-    List<Integer> sizes = quick ? List.of(10, 10_000) : List.of(10, 1_000, 100_000);
-    // bare baseline
-    Process bare = startBare(18080);
-    List<InetSocketAddress> bt = one("127.0.0.1:18080");
-    JsonObject b = new JsonObject();
-    res.add("bare", b);
-    preload(bt, KEYS, VALUE, "k");
-    runMatrix(b, bt, sizes, "bare");
-    Procs.stop(bare);
-    // the same baseline answering on a worker pool instead of the I/O thread, as the node does
-    JsonObject disp = new JsonObject();
-    res.add("bareDispatch", disp);
-    for (int threads : new int[] {16, 2}) {
-      Process p = startBare(18080, "--dispatch=" + threads);
-      preload(bt, KEYS, VALUE, "k");
-      jitWarmUp("bare dispatch " + threads, bt);
-      disp.add(Integer.toString(threads), run("bare, " + threads + "-thread pool, read95", bt, "read95", CONNS, VALUE, false).toJson());
-      Procs.stop(p);
-    }
-    // our node
-    try (Cluster c = cluster(1, 18100, ":memory:", null)) {
-      List<InetSocketAddress> t = c.addrs();
-      JsonObject o = new JsonObject();
-      res.add("node", o);
-      preload(t, KEYS, VALUE, "k");
-      runMatrix(o, t, sizes, "node");
+    Process bare = startBare(18080, "single-bare");
+    try (Cluster c = cluster(1, 18100, ":memory:", null, "single-node")) {
+      Interleave.Sys b = new Interleave.Sys("bare", List.of(bare.pid()), one("127.0.0.1:18080"), null,
+          List.of(gcDir.resolve("single-bare.log")));
+      Interleave.Sys n = sys("node", c);
+      for (Interleave.Sys s : List.of(b, n)) { preload(s.targets, KEYS, VALUE, "k"); jitWarmUp(s); }
+      res.add("loads", interleave("single", List.of(b, n), "read", "write").run(List.of(
+          new Interleave.Load("read", "read", CONNS), new Interleave.Load("write", "write", CONNS),
+          new Interleave.Load("mix50", "mix50", CONNS))));
+    } finally {
+      Procs.stop(bare);
     }
   }
 
-  private void runMatrix(JsonObject into, List<InetSocketAddress> t, List<Integer> sizes, String who) throws Exception {
-    jitWarmUp(who, t);
-    if (Procs.onPath("wrk")) { // calibration: the same GET with wrk, after the JIT warm-up
-      InetSocketAddress a = t.get(0);
-      String w = Procs.run("wrk", "-t2", "-c" + CONNS, "-d" + (measureMs / 1000) + "s",
-          "http://" + a.getHostString() + ":" + a.getPort() + "/keyValue-store/k1");
-      java.util.regex.Matcher mm = java.util.regex.Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(w);
-      if (mm.find()) into.addProperty("wrkGetRps", Double.parseDouble(mm.group(1)));
-    }
-    JsonObject mixes = new JsonObject();
-    into.add("mixes", mixes);
-    for (String[] m : MIXES) {
-      if (m[1].equals("delete")) continue; // last: it empties keys
-      Result r = run(who + " " + m[1], t, m[1], CONNS, VALUE, false);
-      mixes.add(m[1], r.toJson());
-      if (m[1].equals("read95")) into.add("cdfClosed", r.cdf());
-    }
-    Result z = run(who + " read95 zipf", t, "read95", CONNS, VALUE, true);
-    mixes.add("read95-zipf", z.toJson());
-    Result dz = run(who + " delete", t, "delete", CONNS, VALUE, false);
-    mixes.add("delete", dz.toJson());
-    JsonObject vs = new JsonObject();
-    into.add("valueSizes", vs);
-    for (int size : sizes) {
-      preload(t, 1000, size, "v" + size + "_");
-      Result r = load(who + " mix50 " + size + "B", t, "mix50", CONNS, 0, 1000, size, false, "v" + size + "_", null);
-      vs.add(Integer.toString(size), r.toJson());
-    }
-  }
-
-  private void redis() throws Exception {
-    JsonObject r = new JsonObject();
-    out.add("redis", r);
-    if (!RedisBaseline.available()) {
-      r.addProperty("skipped", "redis-server / redis-benchmark not installed (apt-get install redis-server)");
-      return;
-    }
-    int n = (int) (quick ? 200_000 : 500_000);
-    Map<String, Double> m = RedisBaseline.run(work, CONNS, VALUE, KEYS, n);
-    m.forEach(r::addProperty);
-    r.addProperty("requests", n);
-    System.err.println("   redis " + m);
-  }
-
-  /** One node with the durable engine, per sync mode (if the node has a durable engine). */
+  /** One node per engine: memory, and RocksDB with each SYNC mode, interleaved on PUT. */
   private void durable() throws Exception {
     JsonObject res = new JsonObject();
     out.add("durable", res);
-    for (String sync : new String[] {"batch", "always", "never"}) {
-      try (Cluster c = cluster(1, 18110, "disk", Map.of("SYNC", sync))) {
-        List<InetSocketAddress> t = c.addrs();
-        preload(t, KEYS, VALUE, "k");
-        long du = Procs.duBytes(c.nodes.get(0).dataDir);
-        if (du <= 4096 * 2) {
-          res.addProperty("skipped", "node wrote nothing to DATA_DIR (" + du + " bytes after " + KEYS
-              + " writes): no durable engine in this build");
-          return;
-        }
-        jitWarmUp("durable " + sync, t);
-        JsonObject s = new JsonObject();
-        res.add(sync, s);
-        s.add("write", run("durable " + sync + " write", t, "write", CONNS, VALUE, false).toJson());
-        s.add("read", run("durable " + sync + " read", t, "read", CONNS, VALUE, false).toJson());
-        if (!quick) s.add("read95", run("durable " + sync + " read95", t, "read95", CONNS, VALUE, false).toJson());
-        if (quick) break;
+    List<Cluster> cs = new ArrayList<>();
+    try {
+      List<Interleave.Sys> systems = new ArrayList<>();
+      String[][] kinds = {{"memory", ":memory:", "batch"}, {"batch", "disk", "batch"}, {"always", "disk", "always"}, {"never", "disk", "never"}};
+      int port = 18110;
+      for (String[] k : kinds) {
+        Cluster c = cluster(1, port, k[1], Map.of("SYNC", k[2]), "durable-" + k[0]);
+        port += 10;
+        cs.add(c);
+        Interleave.Sys s = sys(k[0], c);
+        preload(s.targets, KEYS, VALUE, "k");
+        jitWarmUp(s);
+        systems.add(s);
       }
+      res.add("loads", interleave("durable", systems, "write").run(List.of(new Interleave.Load("write", "write", CONNS))));
+    } finally {
+      for (Cluster c : cs) c.close();
     }
   }
 
-  /** Throughput vs node count: load spread over all nodes. */
-  private void scale() throws Exception {
+  /** Three nodes, three nodes with CAUSAL=off, and a 3-member Hazelcast ReplicatedMap, interleaved. */
+  private void cluster3() throws Exception {
     JsonObject res = new JsonObject();
-    out.add("scale", res);
-    for (int n : new int[] {3, 5}) {
-      try (Cluster c = cluster(n, 18200 + n * 10, ":memory:", null)) {
-        List<InetSocketAddress> t = c.addrs();
-        preload(t, KEYS, VALUE, "k");
-        jitWarmUp(n + " nodes", t);
-        JsonObject s = new JsonObject();
-        res.add(Integer.toString(n), s);
-        for (String mix : new String[] {"read95", "write", "read", "mix50"}) {
-          Result r = run(n + " nodes " + mix, t, mix, CONNS, VALUE, false);
-          s.add(mix, r.toJson());
-          if (mix.equals("read95")) s.add("cdfClosed", r.cdf());
-        }
-      }
-    }
-  }
-
-  /** 3 Hazelcast ReplicatedMap members vs 3 of our nodes, 16 synchronous clients each. */
-  private void hazelcast() throws Exception {
-    JsonObject res = new JsonObject();
-    out.add("hazelcast", res);
-    int clients = 16;
-    String[] mixes = {"write", "read", "read95", "mix50"};
+    out.add("cluster3", res);
     List<Process> members = new ArrayList<>();
     HazelcastInstance hz = null;
-    try {
+    try (Cluster ours = cluster(3, 18300, ":memory:", null, "c3-ours");
+         Cluster off = cluster(3, 18310, ":memory:", Map.of("CAUSAL", "off"), "c3-off")) {
+      List<Path> hzLogs = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        members.add(Procs.start(List.of("java", "-cp", benchJar.toString(), "dev.causalkv.bench.BenchMain", "hz-member",
-            Integer.toString(i), "3"), Map.of(), work.resolve("hz-" + i + ".log")));
+        Path log = gcDir.resolve("c3-hz-" + i + ".log");
+        Files.deleteIfExists(log);
+        hzLogs.add(log);
+        members.add(Procs.start(List.of("java", GcLog.option(log), "-cp", benchJar.toString(), "dev.causalkv.bench.BenchMain",
+            "hz-member", Integer.toString(i), "3"), Map.of(), work.resolve("hz-" + i + ".log")));
       }
       hz = HazelcastBaseline.client(3);
       long deadline = System.currentTimeMillis() + 60_000;
       while (hz.getCluster().getMembers().size() < 3 && System.currentTimeMillis() < deadline) Thread.sleep(200);
-      res.addProperty("members", hz.getCluster().getMembers().size());
-      Workload pre = new Workload("load", false, KEYS, VALUE, "k");
-      HazelcastBaseline.preload(hz, pre);
-      HazelcastBaseline.run(hz, "hazelcast JIT warm-up", new Workload("mix50", false, KEYS, VALUE, "k"), clients, 0, quick ? 3000 : 5000);
-      JsonObject h = new JsonObject();
-      res.add("hz", h);
-      for (String mix : mixes) {
-        Result r = HazelcastBaseline.run(hz, "hazelcast " + mix, new Workload(mix, false, KEYS, VALUE, "k"), clients, warmupMs, measureMs);
-        System.err.println("   " + r.oneLine());
-        h.add(mix, r.toJson());
-      }
+      res.addProperty("hzMembers", hz.getCluster().getMembers().size());
+      HazelcastBaseline.preload(hz, new Workload("load", false, KEYS, VALUE, "k"));
+      List<Long> hzPids = new ArrayList<>();
+      for (Process p : members) hzPids.add(p.pid());
+      Interleave.Sys h = new Interleave.Sys("hazelcast", hzPids, List.of(), hz, hzLogs);
+      Interleave.Sys o = sys("causal", ours);
+      Interleave.Sys f = sys("causal-off", off);
+      for (Interleave.Sys s : List.of(o, f)) preload(s.targets, KEYS, VALUE, "k");
+      for (Interleave.Sys s : List.of(o, f, h)) jitWarmUp(s);
+      res.add("loads", interleave("cluster3", List.of(o, f, h), "write16", "read16", "mix50").run(List.of(
+          new Interleave.Load("write16", "write", 16), new Interleave.Load("read16", "read", 16),
+          new Interleave.Load("write64", "write", 64), new Interleave.Load("mix50", "mix50", CONNS),
+          new Interleave.Load("read95", "read95", CONNS).only("causal", "causal-off"))));
     } finally {
       if (hz != null) hz.shutdown();
       for (Process p : members) Procs.stop(p);
     }
-    try (Cluster c = cluster(3, 18300, ":memory:", null)) {
-      List<InetSocketAddress> t = c.addrs();
-      preload(t, KEYS, VALUE, "k");
-      jitWarmUp("3 nodes", t);
-      JsonObject o = new JsonObject();
-      res.add("ours", o);
-      for (String mix : mixes) o.add(mix, run("3 nodes " + mix + " x16", t, mix, clients, VALUE, false).toJson());
-    }
   }
 
-  private double maxRate(String path, String mix) {
+  /** 1, 3, 5 (and 7) nodes, all up together, interleaved: PUT-only and the GET-only control. */
+  private void scale() throws Exception {
+    JsonObject res = new JsonObject();
+    out.add("scale", res);
+    int[] sizes = quick ? new int[] {1, 3, 5} : new int[] {1, 3, 5, 7};
+    JsonArray ns = new JsonArray();
+    for (int n : sizes) ns.add(n);
+    res.add("sizes", ns);
+    List<Cluster> cs = new ArrayList<>();
     try {
-      JsonElement e = out;
-      for (String p : path.split("\\.")) e = e.getAsJsonObject().get(p);
-      return e.getAsJsonObject().get(mix).getAsJsonObject().get("opsPerSec").getAsDouble();
-    } catch (Exception ex) {
-      return 0;
-    }
-  }
-
-  /** Open-loop latency (no coordinated omission) at half of the node's measured maximum. */
-  private void openLoop() throws Exception {
-    JsonObject res = new JsonObject();
-    out.add("openloop", res);
-    double max1 = maxRate("single.node.mixes", "read95");
-    if (max1 <= 0) max1 = 4000;
-    double rate = Math.max(200, Math.floor(max1 / 2 / 100) * 100);
-    res.addProperty("rate", rate);
-    Process bare = startBare(18080);
-    preload(one("127.0.0.1:18080"), KEYS, VALUE, "k");
-    jitWarmUp("bare", one("127.0.0.1:18080"));
-    Result rb = load("bare open " + (int) rate + "/s", one("127.0.0.1:18080"), "read95", CONNS, rate, KEYS, VALUE, false, "k", null);
-    res.add("bare", rb.toJson());
-    res.add("bareCdf", rb.cdf());
-    Procs.stop(bare);
-    double max3 = maxRate("scale.3", "read95");
-    double rate3 = max3 > 0 ? Math.max(200, Math.floor(max3 / 2 / 100) * 100) : rate;
-    res.addProperty("rate3", rate3);
-    for (int n : new int[] {1, 3}) {
-      double rn = n == 1 ? rate : rate3;
-      try (Cluster c = cluster(n, 18400 + n * 10, ":memory:", null)) {
-        preload(c.addrs(), KEYS, VALUE, "k");
-        jitWarmUp(n + " nodes", c.addrs());
-        Result r = load(n + " node open " + (int) rn + "/s", c.addrs(), "read95", CONNS, rn, KEYS, VALUE, false, "k", null);
-        res.add("node" + n, r.toJson());
-        res.add("node" + n + "Cdf", r.cdf());
+      List<Interleave.Sys> systems = new ArrayList<>();
+      for (int n : sizes) {
+        Cluster c = cluster(n, 18200 + n * 10, ":memory:", null, "scale-" + n);
+        cs.add(c);
+        Interleave.Sys s = sys("n" + n, c);
+        preload(s.targets, KEYS, VALUE, "k");
+        jitWarmUp(s);
+        systems.add(s);
       }
+      Thread.sleep(1000); // let the preload replicate before anything is measured
+      res.add("loads", interleave("scale", systems, "write").run(List.of(
+          new Interleave.Load("write", "write", CONNS), new Interleave.Load("read", "read", CONNS))));
+    } finally {
+      for (Cluster c : cs) c.close();
     }
   }
 
-  /** Replication lag on 3 nodes under mix50 load at half the measured 3-node maximum. */
-  private void lag() throws Exception {
+  /**
+   * Latency and replication lag against offered load, 3 nodes, balanced 50/50, open loop: the
+   * closed-loop maximum first (median of three), then offered fractions of it; the 50% point is
+   * repeated five times between the others. A point counts as run at its load only when what was
+   * achieved matches what was offered.
+   */
+  private void curve() throws Exception {
     JsonObject res = new JsonObject();
-    out.add("lag", res);
-    double max3 = maxRate("scale.3", "mix50");
-    if (max3 <= 0) max3 = 4000;
-    double rate = Math.max(200, Math.floor(max3 / 2 / 100) * 100);
-    res.addProperty("backgroundRate", rate);
-    res.addProperty("backgroundMix", "mix50");
-    try (Cluster c = cluster(3, 18500, ":memory:", null)) {
-      preload(c.addrs(), KEYS, VALUE, "k");
-      jitWarmUp("3 nodes", c.addrs());
-      // idle lag first, then under load
-      for (String mode : new String[] {"idle", "loaded"}) {
-        int secs = (int) (measureMs / 1000);
-        LagProbe p = new LagProbe(c.nodes.get(0).id, List.of(c.nodes.get(1).id, c.nodes.get(2).id), "lagprobe-" + mode, 200, 200 * (secs + 10));
-        p.start();
-        if (mode.equals("loaded")) {
-          Result r = load("background mix50 " + (int) rate + "/s", c.addrs(), "mix50", CONNS, rate, KEYS, VALUE, false, "k", null);
-          res.add("background", r.toJson());
-        } else {
-          Thread.sleep(measureMs);
-        }
-        Thread.sleep(500);
-        p.stopAndJoin();
-        List<LagProbe.Sample> s = p.samples();
-        double from = mode.equals("loaded") ? warmupMs : 0;
-        double[] sum = LagProbe.summary(s, from, Double.MAX_VALUE);
-        JsonObject l = new JsonObject();
-        l.addProperty("p50ms", Result.round(sum[0]));
-        l.addProperty("p99ms", Result.round(sum[1]));
-        l.addProperty("maxms", Result.round(sum[2]));
-        l.addProperty("samples", (long) sum[3]);
-        l.addProperty("unseen", (long) sum[4]);
-        res.add(mode, l);
-        System.err.printf("   lag %s: p50=%.2f p99=%.2f max=%.2f ms (%d samples, %d unseen)%n", mode, sum[0], sum[1], sum[2], (long) sum[3], (long) sum[4]);
+    out.add("curve", res);
+    try (Cluster c = cluster(3, 18500, ":memory:", null, "curve")) {
+      List<InetSocketAddress> t = c.addrs();
+      Interleave.Sys s = sys("causal", c);
+      preload(t, KEYS, VALUE, "k");
+      jitWarmUp(s);
+      List<Double> maxes = new ArrayList<>();
+      for (int i = 0; i < 3; i++) maxes.add(load("max", t, "mix50", CONNS, 0, KEYS, VALUE, "k", null, warmMs, measureMs).throughput());
+      double max = Interleave.mmm(maxes).get(0).getAsDouble();
+      res.addProperty("closedLoopMax", Result.round(max));
+      res.add("closedLoopMaxRuns", Interleave.mmm(maxes));
+      // idle lag
+      res.add("idle", lagPoint(c, s, 0, 0));
+      double[] order = {0.5, 0.1, 0.5, 0.25, 0.5, 0.75, 0.5, 0.9, 0.5, 1.0};
+      JsonArray points = new JsonArray();
+      for (double f : order) {
+        JsonObject p = lagPoint(c, s, f, Math.max(100, Math.floor(max * f / 100) * 100));
+        points.add(p);
       }
+      res.add("points", points);
     }
   }
 
-  /** Bytes on the wire per write, from the nodes' own replication counters. */
-  private void wire() throws Exception {
-    JsonObject res = new JsonObject();
-    out.add("wire", res);
-    for (int n : new int[] {3, 5}) {
-      try (Cluster c = cluster(n, 18600 + n * 10, ":memory:", null)) {
-        preload(c.addrs(), 1000, VALUE, "w");
-        Thread.sleep(1000);
-        long[] before = counters(c);
-        double rate = 1000;
-        Result r = load(n + " nodes wire " + (int) rate + "/s", c.addrs(), "write", CONNS, rate, 1000, VALUE, false, "w", null);
-        Thread.sleep(1500); // let replication finish
-        long[] after = counters(c);
-        long puts = after[0] - before[0];
-        long bytesRecv = after[1] - before[1];
-        long versRecv = after[2] - before[2];
-        long bytesSent = after[3] - before[3];
-        long pulls = after[4] - before[4];
-        JsonObject w = new JsonObject();
-        w.addProperty("writes", puts);
-        w.addProperty("valueBytes", VALUE);
-        w.addProperty("pullBytesReceived", bytesRecv);
-        w.addProperty("pullBytesSent", bytesSent);
-        w.addProperty("versionsReceived", versRecv);
-        w.addProperty("pulls", pulls);
-        if (puts > 0) {
-          w.addProperty("bytesPerWrite", Result.round((double) Math.max(bytesRecv, bytesSent) / puts));
-          w.addProperty("bytesPerWritePerReplica", Result.round((double) Math.max(bytesRecv, bytesSent) / puts / (n - 1)));
-          w.addProperty("versionsPerWritePerReplica", Result.round((double) versRecv / puts / (n - 1)));
-        }
-        if (versRecv > 0) w.addProperty("bytesPerVersionDelivered", Result.round((double) Math.max(bytesRecv, bytesSent) / versRecv));
-        res.add(Integer.toString(n), w);
-        System.err.println("   wire " + n + ": " + w);
-      }
+  /** One open-loop point with the lag probe running beside it; rate 0: the probe alone. */
+  private JsonObject lagPoint(Cluster c, Interleave.Sys s, double fraction, double rate) throws Exception {
+    int secs = (int) Math.ceil((warmMs + measureMs) / 1000.0) + 1;
+    LagProbe p = new LagProbe(c.nodes.get(0).id, List.of(c.nodes.get(1).id, c.nodes.get(2).id), "lagprobe", 100, 100 * (secs + 10));
+    p.start();
+    Meter.Snap[] snaps = new Meter.Snap[2];
+    Result r;
+    double probeFrom = warmMs;
+    double probeTo;
+    if (rate > 0) {
+      LoadEngine.Config cfg = new LoadEngine.Config();
+      cfg.label = "curve " + (int) (fraction * 100) + "%";
+      cfg.targets = s.targets;
+      cfg.connections = CONNS;
+      cfg.ratePerSec = rate;
+      cfg.workload = new Workload("mix50", false, KEYS, VALUE, "k");
+      cfg.warmupMs = warmMs;
+      cfg.durationMs = measureMs;
+      cfg.progress = false;
+      cfg.onMeasureStart = () -> snaps[0] = Meter.take(s.pids);
+      cfg.onMeasureEnd = () -> snaps[1] = Meter.take(s.pids);
+      r = new LoadEngine(cfg).run();
+      probeTo = warmMs + measureMs;
+    } else {
+      Thread.sleep(warmMs);
+      snaps[0] = Meter.take(s.pids);
+      Thread.sleep(measureMs);
+      snaps[1] = Meter.take(s.pids);
+      r = new Result("idle");
+      r.seconds = measureMs / 1000.0;
+      probeTo = warmMs + measureMs;
     }
+    Thread.sleep(300);
+    p.stopAndJoin();
+    double[] lag = LagProbe.summary(p.samples(), probeFrom, probeTo);
+    JsonObject o = Interleave.measured(s, r, Meter.between(snaps[0], snaps[1]));
+    o.addProperty("fraction", fraction);
+    o.addProperty("offered", rate);
+    o.addProperty("achievedOverOffered", rate > 0 ? Result.round(r.throughput() / rate) : 0);
+    o.addProperty("verified", rate > 0 && r.throughput() >= 0.97 * rate);
+    JsonObject l = new JsonObject();
+    l.addProperty("p50ms", Result.round(lag[0]));
+    l.addProperty("p99ms", Result.round(lag[1]));
+    l.addProperty("maxms", Result.round(lag[2]));
+    l.addProperty("samples", (long) lag[3]);
+    l.addProperty("unseen", (long) lag[4]);
+    o.add("lag", l);
+    System.err.printf("   curve %3.0f%%: offered %.0f achieved %.0f  GET p99 %.2f ms  lag p50 %.2f p99 %.2f ms  %s%n", fraction * 100, rate,
+        r.throughput(), r.pct(Workload.Op.GET, 99), lag[0], lag[1], o.get("flagged").getAsBoolean() ? "[flagged]" : "");
+    return o;
   }
 
-  /** [op.put, pull.bytes_received, pull.versions_received, pull.bytes_sent, pull.completed] summed over nodes. */
-  private static long[] counters(Cluster c) {
-    long[] s = new long[5];
-    for (Cluster.Node n : c.nodes) {
-      JsonObject st = Cluster.stats(n);
-      JsonObject k = st.has("counters") ? st.getAsJsonObject("counters") : new JsonObject();
-      s[0] += get(k, "op.put");
-      s[1] += get(k, "pull.bytes_received");
-      s[2] += get(k, "pull.versions_received");
-      s[3] += get(k, "pull.bytes_sent");
-      s[4] += get(k, "pull.completed");
-    }
-    return s;
-  }
-
-  private static long get(JsonObject o, String k) {
-    return o.has(k) ? o.get(k).getAsLong() : 0;
-  }
-
-  /** Heap (after full GC), RSS and disk per key, one node. */
-  private void memory() throws Exception {
-    JsonObject res = new JsonObject();
-    out.add("memory", res);
-    int keys = quick ? 50_000 : 200_000;
-    for (String mode : new String[] {":memory:", "disk"}) {
-      try (Cluster c = cluster(1, 18700 + (mode.equals("disk") ? 10 : 0), mode, null)) {
-        Cluster.Node nd = c.nodes.get(0);
-        Thread.sleep(1000);
-        long h0 = Procs.heapUsedAfterGc(nd.pid());
-        long r0 = Procs.rssKiB(nd.pid());
-        long d0 = mode.equals("disk") ? Procs.duBytes(nd.dataDir) : 0;
-        preload(c.addrs(), keys, VALUE, "m");
-        long h1 = Procs.heapUsedAfterGc(nd.pid());
-        long r1 = Procs.rssKiB(nd.pid());
-        JsonObject m = new JsonObject();
-        m.addProperty("keys", keys);
-        m.addProperty("valueBytes", VALUE);
-        m.addProperty("keyBytes", 6);
-        m.addProperty("heapBytesPerKey", Result.round((double) (h1 - h0) / keys));
-        m.addProperty("rssBytesPerKey", Result.round((double) (r1 - r0) * 1024 / keys));
-        if (mode.equals("disk")) {
-          long d1 = Procs.duBytes(nd.dataDir);
-          m.addProperty("diskBytesPerKey", Result.round((double) (d1 - d0) / keys));
-        }
-        res.add(mode.equals("disk") ? "disk" : "memory", m);
-        System.err.println("   memory " + mode + ": " + m);
-      }
-    }
-  }
-
-  /** Throughput of normal clients while 1,000 clients wait on reads the node cannot cover yet. */
+  /**
+   * Throughput of normal clients beside 0, 1,000 and 10,000 readers parked on a payload the node
+   * cannot cover: three nodes B0, B1k, B10k, each with only the stopped node A as peer, interleaved.
+   */
   private void blocked() throws Exception {
     JsonObject res = new JsonObject();
     out.add("blocked", res);
-    int blockedClients = 1000;
-    // A payload B cannot cover, obtained legitimately: B is started late, after a write on A,
-    // and A is SIGSTOPped before B starts, so B can never pull that write. (Stopping B while
-    // writing on A is not enough: B's long-poll is already parked at A and the answer waits
-    // in B's socket buffer.)
-    Cluster c = new Cluster(nodeJar, work, false, ":memory:", null, null);
+    int[] parked = quick ? new int[] {0, 1000, 5000} : new int[] {0, 1000, 10_000};
+    Cluster c = new Cluster(nodeJar, work, false, ":memory:", Map.of("CAUSAL_WAIT_MS", "600000", "MAX_WAITING_READS", "50000"), null);
+    c.gcDir = gcDir;
+    c.gcTag = "blocked";
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Thread> parkers = new ArrayList<>();
     try {
-      c.define(2, 18800);
+      c.define(1 + parked.length, 18800);
       Cluster.Node a = c.nodes.get(0);
-      Cluster.Node b = c.nodes.get(1);
-      String view = c.view(c.nodes);
-      c.start(a, view);
+      c.start(a, c.view(c.nodes));
       Cluster.awaitUp(a, 60_000);
       String poison;
       try (Http h = new Http(a.id)) {
         poison = h.put("/keyValue-store/poison", "val=1").payload();
       }
+      // A is stopped before the others start: they can never pull that write, so the payload blocks for good
       Procs.signal(a.proc, "STOP");
-      c.start(b, view);
-      Cluster.awaitUp(b, 60_000);
-      List<InetSocketAddress> tb = List.of(b.addr());
-      preload(tb, KEYS, VALUE, "k");
-      jitWarmUp("B", tb);
-      Result base = run("B alone read95", tb, "read95", CONNS, VALUE, false);
-      res.add("baseline", base.toJson());
-      res.addProperty("payload", poison);
-      // confirm it blocks
-      long t0 = System.nanoTime();
-      int st;
-      try (Http h = new Http(b.id)) {
-        st = h.get("/keyValue-store/k1?payload=" + Http1.urlEncode(poison)).status;
+      List<Interleave.Sys> systems = new ArrayList<>();
+      for (int i = 0; i < parked.length; i++) {
+        Cluster.Node b = c.nodes.get(1 + i);
+        c.start(b, a.id + "," + b.id);
       }
-      res.addProperty("probeStatus", st);
-      res.addProperty("probeWaitMs", Result.round((System.nanoTime() - t0) / 1e6));
-      final Result[] blockedRes = new Result[1];
-      Thread bt = new Thread(() -> {
-        try {
-          LoadEngine.Config cfg = new LoadEngine.Config();
-          cfg.label = "1000 blocked";
-          cfg.targets = tb;
-          cfg.connections = blockedClients;
-          cfg.threads = 1;
-          cfg.workload = new Workload("read", false, KEYS, VALUE, "k");
-          cfg.fixedPayload = poison;
-          cfg.warmupMs = warmupMs;
-          cfg.durationMs = measureMs + 1000;
-          cfg.progress = false;
-          blockedRes[0] = new LoadEngine(cfg).run();
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
-      bt.start();
-      Thread.sleep(1500);
-      JsonObject st0 = Cluster.stats(b);
-      Result with = run("B read95 + 1000 blocked", tb, "read95", CONNS, VALUE, false);
-      JsonObject st1 = Cluster.stats(b);
-      bt.join();
-      res.add("withBlocked", with.toJson());
-      if (blockedRes[0] != null) res.add("blockedClients", blockedRes[0].toJson());
-      res.addProperty("parkedDuring", Math.max(st0.has("parked") ? st0.get("parked").getAsLong() : -1,
-          st1.has("parked") ? st1.get("parked").getAsLong() : -1));
-      res.addProperty("ratio", Result.round(with.throughput() / Math.max(1, base.throughput())));
+      for (int i = 0; i < parked.length; i++) {
+        Cluster.Node b = c.nodes.get(1 + i);
+        Cluster.awaitUp(b, 60_000);
+        Interleave.Sys s = new Interleave.Sys("parked" + parked[i], List.of(b.pid()), List.of(b.addr()), null, List.of(c.gcLog(b)));
+        preload(s.targets, KEYS, VALUE, "k");
+        jitWarmUp(s);
+        systems.add(s);
+        if (parked[i] == 0) continue;
+        LoadEngine.Config cfg = new LoadEngine.Config();
+        cfg.label = parked[i] + " parked";
+        cfg.targets = s.targets;
+        cfg.connections = parked[i];
+        cfg.threads = 1;
+        cfg.workload = new Workload("read", false, KEYS, VALUE, "k");
+        cfg.fixedPayload = poison;
+        cfg.check = false;
+        cfg.warmupMs = 0;
+        cfg.durationMs = 1_800_000;
+        cfg.progress = false;
+        cfg.stop = stop;
+        Thread th = new Thread(() -> { try { new LoadEngine(cfg).run(); } catch (Exception e) { e.printStackTrace(); } }, "parkers");
+        th.setDaemon(true);
+        th.start();
+        parkers.add(th);
+      }
+      Thread.sleep(3000);
+      JsonObject seen = new JsonObject();
+      for (int i = 0; i < parked.length; i++) {
+        JsonObject st = Cluster.stats(c.nodes.get(1 + i));
+        seen.addProperty("parked" + parked[i], st.has("parked") ? st.get("parked").getAsLong() : -1);
+      }
+      res.add("parkedBefore", seen);
+      res.add("loads", interleave("blocked", systems, "read95").run(List.of(new Interleave.Load("read95", "read95", CONNS))));
+      JsonObject after = new JsonObject();
+      for (int i = 0; i < parked.length; i++) {
+        JsonObject st = Cluster.stats(c.nodes.get(1 + i));
+        after.addProperty("parked" + parked[i], st.has("parked") ? st.get("parked").getAsLong() : -1);
+      }
+      res.add("parkedAfter", after);
     } finally {
+      stop.set(true);
+      for (Thread t : parkers) t.join(10_000);
       for (Cluster.Node n : c.nodes) Procs.signal(n.proc, "CONT");
       c.close();
     }
   }
 
-  /** Convergence after healing a partition vs divergent keys, and lag across partition/heal. */
+  /** Convergence after healing a partition vs divergent keys, repeated; and lag across partition and heal. */
   private void partition() throws Exception {
     JsonObject res = new JsonObject();
     out.add("partition", res);
@@ -666,7 +562,7 @@ final class Suite {
     res.addProperty("method", ns
         ? "network namespaces on a bridge; node C isolated from A and B with iptables DROP (both directions); clients reach all nodes"
         : "no namespaces (not root or no iptables): node C SIGSTOPped while A is written, then SIGCONTed");
-    int[] sizes = quick ? new int[] {1_000, 10_000} : new int[] {1_000, 10_000, 100_000};
+    int[][] plan = quick ? new int[][] {{10_000, 3}} : new int[][] {{10_000, 5}, {100_000, 2}};
     JsonArray rows = new JsonArray();
     res.add("rows", rows);
     if (ns) Cluster.teardownNetns(5);
@@ -676,55 +572,62 @@ final class Suite {
       c.startAll();
       Cluster.Node a = c.nodes.get(0);
       Cluster.Node cc = c.nodes.get(2);
-      for (int d : sizes) {
-        boolean timeline = d == 10_000;
-        LagProbe probe = null;
-        if (timeline) {
-          probe = new LagProbe(a.id, List.of(cc.id), "partprobe", 50, 50 * 600);
-          probe.start();
-          Thread.sleep(2000);
-        }
-        double cutMs = probe == null ? 0 : (System.nanoTime() - probe.t0Nanos) / 1e6;
-        if (ns) c.isolate(cc); else Procs.signal(cc.proc, "STOP");
-        String prefix = "p" + d + "_";
-        long tw = System.nanoTime();
-        // the same keys written on both sides: every key diverges
-        Thread wa = new Thread(() -> { try { load("side A", List.of(a.addr()), "load", 16, 0, d, VALUE, false, prefix, null); } catch (Exception e) { throw new RuntimeException(e); } });
-        wa.start();
-        if (ns) load("side C", List.of(cc.addr()), "load", 16, 0, d, VALUE, false, prefix, null);
-        wa.join();
-        double writeSecs = (System.nanoTime() - tw) / 1e9;
-        if (timeline) Thread.sleep(1000);
-        String apA = Cluster.stats(a).get("applied") + "", apC = Cluster.stats(cc).get("applied") + "";
-        boolean diverged = !apA.equals(apC);
-        long heal = System.nanoTime();
-        double healMs = probe == null ? 0 : (heal - probe.t0Nanos) / 1e6;
-        if (ns) c.heal(cc); else Procs.signal(cc.proc, "CONT");
-        long conv = awaitConverged(c, 120_000);
-        double convMs = conv < 0 ? -1 : (conv - heal) / 1e6;
-        JsonObject row = new JsonObject();
-        row.addProperty("divergentKeys", d);
-        row.addProperty("writeSeconds", Result.round(writeSecs));
-        row.addProperty("convergenceMs", Result.round(convMs));
-        row.addProperty("divergedBeforeHeal", diverged);
-        rows.add(row);
-        System.err.printf("   partition %d keys: converged %.0f ms after heal%n", d, convMs);
-        if (timeline) {
-          Thread.sleep(3000);
-          probe.stopAndJoin();
-          JsonArray pts = new JsonArray();
-          for (LagProbe.Sample s : probe.samples()) {
-            JsonArray pt = new JsonArray();
-            pt.add(Result.round(s.ackMs() / 1000.0));
-            pt.add(Result.round(s.lagMs()));
-            pts.add(pt);
+      int round = 0;
+      for (int[] step : plan) {
+        int d = step[0];
+        for (int rep = 0; rep < step[1]; rep++) {
+          round++;
+          boolean timeline = round == 1;
+          LagProbe probe = null;
+          if (timeline) {
+            probe = new LagProbe(a.id, List.of(cc.id), "partprobe", 50, 50 * 600);
+            probe.start();
+            Thread.sleep(2000);
           }
-          JsonObject tl = new JsonObject();
-          tl.addProperty("cutS", Result.round(cutMs / 1000));
-          tl.addProperty("healS", Result.round(healMs / 1000));
-          tl.addProperty("convergedS", Result.round((healMs + convMs) / 1000));
-          tl.add("points", pts);
-          res.add("timeline", tl);
+          double cutMs = probe == null ? 0 : (System.nanoTime() - probe.t0Nanos) / 1e6;
+          double la = Meter.loadavg1();
+          if (ns) c.isolate(cc); else Procs.signal(cc.proc, "STOP");
+          String prefix = "p" + round + "_";
+          long tw = System.nanoTime();
+          // the same keys written on both sides: every key diverges
+          Thread wa = new Thread(() -> { try { load("side A", List.of(a.addr()), "load", 16, 0, d, VALUE, prefix, null, 0, 0); } catch (Exception e) { throw new RuntimeException(e); } });
+          wa.start();
+          if (ns) load("side C", List.of(cc.addr()), "load", 16, 0, d, VALUE, prefix, null, 0, 0);
+          wa.join();
+          double writeSecs = (System.nanoTime() - tw) / 1e9;
+          Thread.sleep(1000);
+          long heal = System.nanoTime();
+          double healMs = probe == null ? 0 : (heal - probe.t0Nanos) / 1e6;
+          if (ns) c.heal(cc); else Procs.signal(cc.proc, "CONT");
+          long conv = awaitConverged(c, 180_000);
+          double convMs = conv < 0 ? -1 : (conv - heal) / 1e6;
+          JsonObject row = new JsonObject();
+          row.addProperty("divergentKeys", d);
+          row.addProperty("rep", rep + 1);
+          row.addProperty("writeSeconds", Result.round(writeSecs));
+          row.addProperty("convergenceMs", Result.round(convMs));
+          row.addProperty("loadavg1", la);
+          rows.add(row);
+          System.err.printf("   partition %d keys #%d: converged %.0f ms after heal%n", d, rep + 1, convMs);
+          if (timeline) {
+            Thread.sleep(3000);
+            probe.stopAndJoin();
+            JsonArray pts = new JsonArray();
+            for (LagProbe.Sample s : probe.samples()) {
+              JsonArray pt = new JsonArray();
+              pt.add(Result.round(s.ackMs() / 1000.0));
+              pt.add(Result.round(s.lagMs()));
+              pts.add(pt);
+            }
+            JsonObject tl = new JsonObject();
+            tl.addProperty("divergentKeys", d);
+            tl.addProperty("cutS", Result.round(cutMs / 1000));
+            tl.addProperty("healS", Result.round(healMs / 1000));
+            tl.addProperty("convergedS", Result.round((healMs + convMs) / 1000));
+            tl.add("points", pts);
+            res.add("timeline", tl);
+          }
+          Thread.sleep(1000);
         }
       }
     } finally {
@@ -754,84 +657,148 @@ final class Suite {
     return -1;
   }
 
-  /** Time for a new node to serve covered reads after PUT /view, vs data size. */
+  /**
+   * A node joins a 3-node store of 1M keys (100k in --quick) while clients keep reading and writing
+   * at a fixed rate: time until it serves a read that needs the whole store, and its peak RSS
+   * beside a member's steady RSS.
+   */
   private void join() throws Exception {
     JsonObject res = new JsonObject();
     out.add("join", res);
-    int[] sizes = quick ? new int[] {10_000, 100_000} : new int[] {10_000, 100_000, 1_000_000};
-    JsonArray rows = new JsonArray();
-    res.add("rows", rows);
-    try (Cluster c = cluster(3, 19000, ":memory:", null)) {
+    int size = quick ? 100_000 : 1_000_000;
+    try (Cluster c = cluster(3, 19000, ":memory:", null, "join")) {
       Cluster.Node a = c.nodes.get(0);
-      long loaded = 0;
-      int round = 0;
-      for (int size : sizes) {
-        long t0 = System.nanoTime();
-        // load keys [loaded, size) -- written as one sequence over all three nodes
-        load("join preload", c.addrs(), "load", CONNS, 0, size, VALUE, false, "j", null);
-        loaded = size;
-        double loadSecs = (System.nanoTime() - t0) / 1e9;
-        String payload;
-        try (Http h = new Http(a.id)) {
-          payload = h.put("/keyValue-store/joinmarker", "val=" + size).payload();
-        }
-        awaitConverged(c, 120_000);
-        round++;
-        Cluster.Node d = c.defineOne(3 + round, 19000);
-        List<Cluster.Node> members = new ArrayList<>(c.nodes.subList(0, 3));
-        members.add(d);
-        long ts = System.nanoTime();
-        c.start(d, c.view(members));
-        Cluster.awaitUp(d, 60_000);
-        double startS = (System.nanoTime() - ts) / 1e9;
-        long tj = System.nanoTime();
-        int vst;
-        try (Http h = new Http(a.id)) {
-          vst = h.put("/view", "ip_port=" + Http1.urlEncode(d.id)).status;
-        }
-        double viewMs = (System.nanoTime() - tj) / 1e6;
-        double serveMs = -1;
-        String q = "/keyValue-store/joinmarker?payload=" + Http1.urlEncode(payload);
-        try (Http h = new Http(d.id, 5_000)) {
-          long deadline = System.currentTimeMillis() + 150_000;
-          while (System.currentTimeMillis() < deadline) {
-            try {
-              if (h.get(q).status == 200) { serveMs = (System.nanoTime() - tj) / 1e6; break; }
-            } catch (Exception ignored) { }
-            Thread.sleep(20);
-          }
-        }
-        JsonObject sa = Cluster.stats(a);
-        long want = sa.has("keys") ? sa.get("keys").getAsLong() : -1;
-        double fullMs = -1;
-        long deadline = System.currentTimeMillis() + 150_000;
-        while (System.currentTimeMillis() < deadline) {
-          JsonObject sd = Cluster.stats(d);
-          if (sd.has("keys") && sd.get("keys").getAsLong() >= want) { fullMs = (System.nanoTime() - tj) / 1e6; break; }
-          Thread.sleep(50);
-        }
-        JsonObject row = new JsonObject();
-        row.addProperty("keys", size);
-        row.addProperty("loadSeconds", Result.round(loadSecs));
-        row.addProperty("jvmStartSeconds", Result.round(startS));
-        row.addProperty("putViewStatus", vst);
-        row.addProperty("putViewMs", Result.round(viewMs));
-        row.addProperty("servesReadsMs", Result.round(serveMs));
-        row.addProperty("allKeysMs", Result.round(fullMs));
-        row.addProperty("rssMiB", Procs.rssKiB(d.pid()) / 1024);
-        rows.add(row);
-        System.err.println("   join " + row);
-        // take it out again so the next round joins a fresh node
-        try (Http h = new Http(a.id)) {
-          h.delete("/view", "ip_port=" + Http1.urlEncode(d.id));
-        }
-        Procs.stop(d.proc);
-        c.nodes.remove(d);
+      long t0 = System.nanoTime();
+      load("join preload", c.addrs(), "load", CONNS, 0, size, VALUE, "j", null, 0, 0);
+      double loadSecs = (System.nanoTime() - t0) / 1e9;
+      String payload;
+      try (Http h = new Http(a.id)) {
+        payload = h.put("/keyValue-store/joinmarker", "val=" + size).payload();
       }
+      awaitConverged(c, 180_000);
+      Thread.sleep(2000);
+      Procs.heapUsedAfterGc(a.pid()); // so that the member's RSS is its steady state, not its garbage
+      long memberRss = Procs.rssKiB(a.pid());
+      Cluster.Node d = c.defineOne(4, 19000);
+      List<Cluster.Node> members = new ArrayList<>(c.nodes.subList(0, 3));
+      members.add(d);
+      c.start(d, c.view(members));
+      Cluster.awaitUp(d, 60_000);
+      // clients keep working on the members while the node joins
+      AtomicBoolean stop = new AtomicBoolean();
+      LoadEngine.Config bg = new LoadEngine.Config();
+      bg.label = "join background";
+      bg.targets = c.addrs().subList(0, 3);
+      bg.connections = 16;
+      bg.ratePerSec = 1000;
+      bg.workload = new Workload("read95", false, KEYS, VALUE, "k");
+      bg.warmupMs = 0;
+      bg.durationMs = 600_000;
+      bg.progress = false;
+      bg.stop = stop;
+      Result[] bgRes = new Result[1];
+      Thread bgt = new Thread(() -> { try { bgRes[0] = new LoadEngine(bg).run(); } catch (Exception e) { e.printStackTrace(); } });
+      bgt.setDaemon(true);
+      bgt.start();
+      Thread.sleep(1000);
+      long tj = System.nanoTime();
+      int vst;
+      try (Http h = new Http(a.id)) {
+        vst = h.put("/view", "ip_port=" + Http1.urlEncode(d.id)).status;
+      }
+      double viewMs = (System.nanoTime() - tj) / 1e6;
+      double serveMs = -1;
+      String q = "/keyValue-store/joinmarker?payload=" + Http1.urlEncode(payload);
+      try (Http h = new Http(d.id, 5_000)) {
+        long deadline = System.currentTimeMillis() + 180_000;
+        while (System.currentTimeMillis() < deadline) {
+          try {
+            if (h.get(q).status == 200) { serveMs = (System.nanoTime() - tj) / 1e6; break; }
+          } catch (Exception ignored) { }
+          Thread.sleep(20);
+        }
+      }
+      JsonObject sa = Cluster.stats(a);
+      long want = sa.has("keys") ? sa.get("keys").getAsLong() : -1;
+      double fullMs = -1;
+      long deadline = System.currentTimeMillis() + 180_000;
+      while (System.currentTimeMillis() < deadline) {
+        JsonObject sd = Cluster.stats(d);
+        if (sd.has("keys") && sd.get("keys").getAsLong() >= want) { fullMs = (System.nanoTime() - tj) / 1e6; break; }
+        Thread.sleep(50);
+      }
+      stop.set(true);
+      bgt.join(10_000);
+      res.addProperty("keys", size);
+      res.addProperty("loadSeconds", Result.round(loadSecs));
+      res.addProperty("putViewStatus", vst);
+      res.addProperty("putViewMs", Result.round(viewMs));
+      res.addProperty("servesReadsMs", Result.round(serveMs));
+      res.addProperty("allKeysMs", Result.round(fullMs));
+      res.addProperty("joinerPeakRssMiB", Meter.peakRssKiB(d.pid()) / 1024);
+      res.addProperty("memberRssMiB", memberRss / 1024);
+      res.addProperty("loadavg1", Meter.loadavg1());
+      if (bgRes[0] != null) res.add("background", bgRes[0].toJson());
+      System.err.println("   join " + res);
     }
   }
 
-  /** JMH micro-benchmarks, if the JMH jar was built (it needs the node's core classes). */
+  /**
+   * A lever's before/after: the node built from another commit ({@code --ab-jar}) beside this
+   * build, one node each and three nodes each, interleaved. Only when asked for.
+   */
+  private void ab() throws Exception {
+    if (abJar == null) {
+      if (!only.contains("ab")) return; // not part of a normal run
+      throw new IllegalStateException("phase ab needs --ab-jar PATH (the node jar built before the change)");
+    }
+    JsonObject res = new JsonObject();
+    out.add("ab", res);
+    res.addProperty("beforeJar", abJar.toString());
+    res.addProperty("beforeCommit", abJar.getFileName().toString());
+    List<Cluster> cs = new ArrayList<>();
+    try {
+      List<Interleave.Sys> one = new ArrayList<>();
+      List<Interleave.Sys> three = new ArrayList<>();
+      int port = 19100;
+      for (String[] k : new String[][] {{"before", "x"}, {"after", "y"}}) {
+        for (int n : new int[] {1, 3}) {
+          Cluster c = new Cluster(k[0].equals("before") ? abJar : nodeJar, work, false, ":memory:", null, null);
+          c.gcDir = gcDir;
+          c.gcTag = "ab-" + k[0] + n;
+          c.define(n, port);
+          c.startAll();
+          port += 10;
+          cs.add(c);
+          Interleave.Sys s = sys(k[0], c);
+          preload(s.targets, KEYS, VALUE, "k");
+          jitWarmUp(s);
+          (n == 1 ? one : three).add(s);
+        }
+      }
+      res.add("one", interleave("ab1", one, "read", "write").run(List.of(new Interleave.Load("read", "read", CONNS),
+          new Interleave.Load("write", "write", CONNS), new Interleave.Load("mix50", "mix50", CONNS))));
+      res.add("three", interleave("ab3", three).run(List.of(new Interleave.Load("mix50", "mix50", CONNS),
+          new Interleave.Load("write", "write", CONNS))));
+    } finally {
+      for (Cluster c : cs) c.close();
+    }
+  }
+
+  private void redis() throws Exception {
+    JsonObject r = new JsonObject();
+    out.add("redis", r);
+    if (!RedisBaseline.available()) {
+      r.addProperty("skipped", "redis-server / redis-benchmark not installed (apt-get install redis-server)");
+      return;
+    }
+    int n = quick ? 200_000 : 500_000;
+    Map<String, Double> m = RedisBaseline.run(work, CONNS, VALUE, KEYS, n);
+    m.forEach(r::addProperty);
+    r.addProperty("requests", n);
+  }
+
+  /** JMH micro-benchmarks, if the JMH jar was built: two forks, five measured iterations, with JMH's error. */
   private void jmh() throws Exception {
     JsonObject res = new JsonObject();
     out.add("jmh", res);
@@ -842,10 +809,13 @@ final class Suite {
     }
     Path json = work.resolve("jmh.json");
     Files.deleteIfExists(json);
-    List<String> cmd = new ArrayList<>(List.of("java", "-jar", jar.toString(), "-f", "1", "-wi", "1", "-w", "1s",
-        "-i", quick ? "2" : "3", "-r", "1s", "-t", "1", "-rf", "json", "-rff", json.toString()));
+    // two forks and five measured iterations (one fork and three gave errors of 50-100%); 3-origin clocks only, for time
+    List<String> cmd = new ArrayList<>(List.of("java", "-jar", jar.toString(), "-f", quick ? "1" : "2", "-wi", "2", "-w", "1s",
+        "-i", quick ? "3" : "5", "-r", "1s", "-t", "1", "-p", "origins=3", "-rf", "json", "-rff", json.toString()));
+    res.addProperty("settings", String.join(" ", cmd.subList(3, cmd.size())));
+    res.addProperty("loadavg", loadavg());
     Process p = Procs.start(cmd, Map.of(), work.resolve("jmh.log"));
-    if (!p.waitFor(15, java.util.concurrent.TimeUnit.MINUTES)) { Procs.stop(p); throw new IllegalStateException("jmh timed out"); }
+    if (!p.waitFor(20, java.util.concurrent.TimeUnit.MINUTES)) { Procs.stop(p); throw new IllegalStateException("jmh timed out"); }
     if (!Files.exists(json)) throw new IllegalStateException("jmh wrote no results, see bench/work/jmh.log");
     JsonArray arr = JsonParser.parseString(Files.readString(json)).getAsJsonArray();
     JsonArray rows = new JsonArray();
@@ -861,5 +831,11 @@ final class Suite {
       rows.add(r);
     }
     res.add("rows", rows);
+  }
+
+  static Map<String, String> env(String... kv) {
+    Map<String, String> m = new HashMap<>();
+    for (int i = 0; i + 1 < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
+    return m;
   }
 }
