@@ -140,7 +140,8 @@ final class SessionCheck {
     if (token == null || token.isEmpty() || token.equals("{}")) return new long[0];
     int dot = token.indexOf('.');
     byte[] body = B64.decode(dot < 0 ? token : token.substring(0, dot));
-    int[] p = {1}; // body[0] is the format version
+    // body[0] is the format version; version 2 then names the sealing key (6 bytes), version 1 does not
+    int[] p = {body[0] == 2 ? 1 + KEY_ID_BYTES : 1};
     long n = varint(body, p);
     long[] out = new long[Math.max(vc.length, 4)];
     for (long e = 0; e < n; e++) {
@@ -154,6 +155,9 @@ final class SessionCheck {
     }
     return out;
   }
+
+  /** Bytes of the sealing key's id in a version-2 token (the node's {@code SealKey.ID_BYTES}). */
+  private static final int KEY_ID_BYTES = 6;
 
   private static long varint(byte[] b, int[] p) {
     long x = 0;
