@@ -150,6 +150,7 @@ class CausalCheckerTest {
     c.write(1, 1, Siblings.EMPTY, v("x", "2", "B", 1, vc("A", 1, "B", 1), 12)); // lastOwnVc carried the tombstone
     assertEquals(List.of(), c.anomalies());
   }
+
   @Test
   void aCollectionSeenBeforeTheTombstonesAnswerCountsOnceItArrives() {
     // simulation seed 5130: a lone member collects its own tombstone in the step after making it,
