@@ -96,6 +96,9 @@ final class Cluster implements AutoCloseable {
     env.put("IP_PORT", n.id);
     env.put("PORT", Integer.toString(n.listenPort));
     env.put("BIND", n.id.substring(0, n.id.lastIndexOf(':')));
+    // The admin endpoints answer loopback and members only; the suite reads /admin/stats from the
+    // bridge's host address, so nodes in namespaces let it in.
+    if (n.ns != null) env.putIfAbsent("ADMIN_FROM", "10.77.0.1");
     if (dataMode.equals(":memory:")) env.put("DATA_DIR", ":memory:");
     else { Files.createDirectories(n.dataDir); env.put("DATA_DIR", n.dataDir.toString()); }
     List<String> cmd = new ArrayList<>();
