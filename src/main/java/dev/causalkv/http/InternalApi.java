@@ -18,7 +18,6 @@ import dev.causalkv.wire.PeerCodec;
 import dev.causalkv.wire.PullStreamCodec;
 import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -181,7 +180,7 @@ final class InternalApi {
       call.exchange.startBlocking();
       call.exchange.setStatusCode(200);
       call.exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/x-ndjson");
-      OutputStream out = new BufferedOutputStream(call.exchange.getOutputStream(), 64 * 1024);
+      AnswerOut out = new AnswerOut(call.exchange.getOutputStream());
       // this pull was admitted: the puller is a member, and may verify the payloads this node's keys sealed;
       // the key count is for a catching-up puller's progress report
       bytes += write(out, PullStreamCodec.head(a.view(), a.marks(), loop.core().keyCount(),
@@ -201,9 +200,45 @@ final class InternalApi {
     }
   }
 
-  private static long write(OutputStream out, byte[] line) throws IOException {
+  private static long write(AnswerOut out, byte[] line) throws IOException {
     out.write(line);
     return line.length;
+  }
+
+  /**
+   * Gathers an answer's lines into large writes, in a buffer the worker thread keeps: a steady
+   * state answer is a few hundred bytes, and a fresh 64 KiB buffer for each was most of what a
+   * replicated write allocated.
+   */
+  private static final class AnswerOut {
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[64 * 1024]);
+    private final OutputStream out;
+    private final byte[] buf = BUFFER.get();
+    private int n;
+
+    AnswerOut(OutputStream out) {
+      this.out = out;
+    }
+
+    void write(byte[] line) throws IOException {
+      if (n + line.length > buf.length) flush();
+      if (line.length > buf.length) {
+        out.write(line);
+        return;
+      }
+      System.arraycopy(line, 0, buf, n, line.length);
+      n += line.length;
+    }
+
+    private void flush() throws IOException {
+      if (n > 0) out.write(buf, 0, n);
+      n = 0;
+    }
+
+    void close() throws IOException {
+      flush();
+      out.close();
+    }
   }
 
   void pushView(HttpCall call) {

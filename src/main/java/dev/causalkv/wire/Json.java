@@ -88,7 +88,7 @@ public final class Json {
 
   public static JsonObject encode(VectorClock vc) {
     JsonObject o = new JsonObject();
-    for (Map.Entry<String, Long> e : vc.asMap().entrySet()) o.addProperty(e.getKey(), e.getValue());
+    for (int i = 0; i < vc.size(); i++) o.addProperty(vc.originAt(i), vc.counterAt(i));
     return o;
   }
 
@@ -100,11 +100,11 @@ public final class Json {
   public static VectorClock decodeVc(JsonElement e) {
     if (e == null || e.isJsonNull()) return VectorClock.EMPTY;
     if (!e.isJsonObject()) throw new DecodeException("vector clock must be a JSON object");
-    TreeMap<String, Long> m = new TreeMap<>();
+    VectorClock.Builder b = VectorClock.builder();
     for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {
-      m.put(x.getKey(), nonNegativeLong(x.getValue(), "counter of " + x.getKey()));
+      b.put(x.getKey(), nonNegativeLong(x.getValue(), "counter of " + x.getKey()));
     }
-    return VectorClock.of(m);
+    return b.build();
   }
 
   /** Entries a clock from a peer may have at most: one per origin that ever wrote, with room to spare. */
@@ -119,14 +119,15 @@ public final class Json {
     if (e == null || e.isJsonNull()) return VectorClock.EMPTY;
     if (!e.isJsonObject()) throw new DecodeException("vector clock must be a JSON object");
     if (e.getAsJsonObject().size() > MAX_PEER_VC_ENTRIES) throw new DecodeException("vector clock has too many entries");
-    TreeMap<String, Long> m = new TreeMap<>();
+    VectorClock.Builder b = VectorClock.builder();
     for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {
-      if (!NodeId.isValidOrigin(x.getKey())) throw new DecodeException("vector clock names a malformed origin");
-      long n = nonNegativeLong(x.getValue(), "counter of " + x.getKey());
+      String origin = VersionLine.knownOrigin(x.getKey());
+      if (origin == null) throw new DecodeException("vector clock names a malformed origin");
+      long n = nonNegativeLong(x.getValue(), "counter of " + origin);
       if (n > VectorClock.MAX_COUNTER) throw new DecodeException("vector clock counter above " + VectorClock.MAX_COUNTER);
-      m.put(x.getKey(), n);
+      b.put(origin, n);
     }
-    return VectorClock.of(m);
+    return b.build();
   }
 
   static long nonNegativeLong(JsonElement v, String what) {

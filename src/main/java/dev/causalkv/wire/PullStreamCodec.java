@@ -72,10 +72,9 @@ public final class PullStreamCodec {
     return line(o);
   }
 
+  /** A version line: {@code {"ver": Json.encode(v)}}, written without building the tree. */
   public static byte[] version(Version v) {
-    JsonObject o = new JsonObject();
-    o.add("ver", Json.encode(v));
-    return line(o);
+    return VersionLine.encode(v);
   }
 
   public static byte[] end(VectorClock marks, VectorClock applied, long count) {
@@ -92,6 +91,8 @@ public final class PullStreamCodec {
 
   /** Decodes one line; throws {@link Json.DecodeException} for anything malformed. */
   public static Line decode(String text) {
+    Version fast = VersionLine.decode(text); // the line nearly every answer is made of
+    if (fast != null) return new Ver(fast);
     JsonObject o = Json.object(text);
     try {
       if (o.has("ver")) return new Ver(Json.decodeVersion(o.getAsJsonObject("ver")));

@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /** Seeded property tests of the vector clock: the join laws and the four-valued comparison. */
@@ -106,5 +109,73 @@ class VectorClockTest {
     assertTrue(a.covers(new Dot("a", 3)));
     assertFalse(a.covers(new Dot("a", 4)));
     assertFalse(a.covers(new Dot("b", 1)));
+  }
+
+  /**
+   * Against a sorted map as the reference model, over clocks of up to 20 origins (past the size
+   * where lookups switch from a scan to a binary search) built every way a clock is built.
+   */
+  @Test
+  void everyOperationAgreesWithASortedMapModel() {
+    SplittableRandom r = new SplittableRandom(3);
+    for (int run = 0; run < RUNS; run++) {
+      int width = 1 + r.nextInt(20);
+      TreeMap<String, Long> ma = model(r, width), mb = model(r, width);
+      VectorClock a = VectorClock.of(ma), b = built(r, mb);
+      String ctx = "a=" + ma + " b=" + mb;
+      assertEquals(ma, a.asMap(), ctx);
+      assertEquals(mb, b.asMap(), ctx);
+      assertEquals(new ArrayList<>(ma.keySet()), new ArrayList<>(a.asMap().keySet()), "origin order " + ctx);
+      assertEquals(ma.hashCode(), a.hashCode(), ctx);
+      TreeMap<String, Long> join = new TreeMap<>(ma);
+      mb.forEach((k, v) -> join.merge(k, v, Math::max));
+      assertEquals(join, a.merge(b).asMap(), ctx);
+      assertEquals(VectorClock.of(join), a.merge(b), ctx);
+      boolean geq = mb.entrySet().stream().allMatch(e -> ma.getOrDefault(e.getKey(), 0L) >= e.getValue());
+      assertEquals(geq, a.dominatesOrEquals(b), ctx);
+      String o = "o" + r.nextInt(width + 2);
+      long seq = 1 + r.nextInt(6);
+      TreeMap<String, Long> raised = new TreeMap<>(ma);
+      raised.merge(o, seq, Math::max);
+      assertEquals(raised, a.with(o, seq).asMap(), ctx + " with " + o + "=" + seq);
+      assertEquals(ma.getOrDefault(o, 0L), a.get(o), ctx);
+      assertEquals(ma.getOrDefault(o, 0L) >= seq, a.covers(new Dot(o, seq)), ctx);
+      for (int i = 0; i < a.size(); i++) assertEquals(ma.get(a.originAt(i)), a.counterAt(i), ctx);
+    }
+  }
+
+  @Test
+  void aBuilderTakesAnyOrderKeepsTheLastOfARepeatedOriginAndDropsZeros() {
+    VectorClock c = VectorClock.builder().put("c", 1).put("a", 5).put("b", 0).put("a", 2).put("d", 3).put("d", 0).build();
+    assertEquals(VectorClock.of(Map.of("a", 2L, "c", 1L)), c);
+    assertEquals(List.of("a", "c"), new ArrayList<>(c.asMap().keySet()));
+    assertEquals(VectorClock.EMPTY, VectorClock.builder().build());
+    assertThrows(IllegalArgumentException.class, () -> VectorClock.builder().put("a", -1));
+  }
+
+  private static TreeMap<String, Long> model(SplittableRandom r, int width) {
+    TreeMap<String, Long> m = new TreeMap<>();
+    for (int i = 0; i < width; i++) if (r.nextInt(3) > 0) m.put("o" + i, 1L + r.nextInt(5));
+    return m;
+  }
+
+  /** The same clock by one of the three ways decoders and callers build one. */
+  private static VectorClock built(SplittableRandom r, TreeMap<String, Long> m) {
+    switch (r.nextInt(3)) {
+      case 0:
+        return VectorClock.of(new HashMap<>(m));
+      case 1: {
+        List<Map.Entry<String, Long>> es = new ArrayList<>(m.entrySet());
+        java.util.Collections.shuffle(es, new java.util.Random(r.nextLong()));
+        VectorClock.Builder b = VectorClock.builder();
+        for (Map.Entry<String, Long> e : es) b.put(e.getKey(), e.getValue());
+        return b.build();
+      }
+      default: {
+        VectorClock c = VectorClock.EMPTY;
+        for (Map.Entry<String, Long> e : m.descendingMap().entrySet()) c = c.with(e.getKey(), e.getValue());
+        return c;
+      }
+    }
   }
 }
