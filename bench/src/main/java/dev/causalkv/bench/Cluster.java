@@ -19,6 +19,8 @@ import java.util.Map;
 final class Cluster implements AutoCloseable {
   static final String NS_PREFIX = "ckvb";
   static final String BRIDGE = "ckvbbr0";
+  /** The host's address on the bridge: where the suite's clients and admin reads come from. */
+  static final String HOST = "10.77.0.1";
 
   /** One node process. */
   static final class Node {
@@ -98,7 +100,7 @@ final class Cluster implements AutoCloseable {
     env.put("BIND", n.id.substring(0, n.id.lastIndexOf(':')));
     // The admin endpoints answer loopback and members only; the suite reads /admin/stats from the
     // bridge's host address, so nodes in namespaces let it in.
-    if (n.ns != null) env.putIfAbsent("ADMIN_FROM", "10.77.0.1");
+    if (n.ns != null) env.putIfAbsent("ADMIN_FROM", HOST);
     if (dataMode.equals(":memory:")) env.put("DATA_DIR", ":memory:");
     else { Files.createDirectories(n.dataDir); env.put("DATA_DIR", n.dataDir.toString()); }
     List<String> cmd = new ArrayList<>();
@@ -141,8 +143,8 @@ final class Cluster implements AutoCloseable {
   /** Cuts node n off from every other node (not from the host, 10.77.0.1): DROP both ways, like a real partition. */
   void isolate(Node n) {
     String[][] rules = {
-        {"-A", "INPUT", "-s", "10.77.0.1", "-j", "ACCEPT"}, {"-A", "INPUT", "-s", "10.77.0.0/24", "-j", "DROP"},
-        {"-A", "OUTPUT", "-d", "10.77.0.1", "-j", "ACCEPT"}, {"-A", "OUTPUT", "-d", "10.77.0.0/24", "-j", "DROP"}};
+        {"-A", "INPUT", "-s", HOST, "-j", "ACCEPT"}, {"-A", "INPUT", "-s", "10.77.0.0/24", "-j", "DROP"},
+        {"-A", "OUTPUT", "-d", HOST, "-j", "ACCEPT"}, {"-A", "OUTPUT", "-d", "10.77.0.0/24", "-j", "DROP"}};
     for (String[] r : rules) {
       List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.ns, "iptables"));
       cmd.addAll(List.of(r));
@@ -164,7 +166,7 @@ final class Cluster implements AutoCloseable {
     int i = Integer.parseInt(ns.substring(NS_PREFIX.length()));
     if (Procs.runRc("ip", "link", "show", BRIDGE) != 0) {
       Procs.run("ip", "link", "add", BRIDGE, "type", "bridge");
-      Procs.run("ip", "addr", "add", "10.77.0.1/24", "dev", BRIDGE);
+      Procs.run("ip", "addr", "add", HOST + "/24", "dev", BRIDGE);
       Procs.run("ip", "link", "set", BRIDGE, "up");
     }
     if (Procs.runRc("ip", "netns", "exec", ns, "true") != 0) {
