@@ -167,23 +167,32 @@ public final class Json {
   public static Version decodeVersion(JsonObject o) {
     try {
       String key = string(o, "k");
-      if (key.isEmpty() || key.length() > MAX_KEY_CHARS) throw new DecodeException("version key of bad length");
       JsonElement val = o.get("v");
       String value = val == null || val.isJsonNull() ? null : val.getAsString();
-      if (value != null && value.length() > MAX_VALUE_CHARS) throw new DecodeException("version value too large");
       String origin = string(o, "o");
-      if (!NodeId.isValidOrigin(origin)) throw new DecodeException("version has a malformed origin");
       long seq = nonNegativeLong(o.get("s"), "seq");
-      if (seq == 0 || seq > VectorClock.MAX_COUNTER) throw new DecodeException("version seq out of range");
-      Dot dot = new Dot(origin, seq);
       long ts = o.get("ts").getAsLong();
       VectorClock vc = peerVc(o.get("vc"));
-      if (!vc.covers(dot)) throw new DecodeException("version clock does not include its own dot");
-      return new Version(key, value, dot, vc, ts);
+      return checkedVersion(key, value, NodeId.isValidOrigin(origin) ? origin : null, seq, ts, vc);
     } catch (RuntimeException e) {
       if (e instanceof DecodeException) throw e;
       throw new DecodeException("malformed version: " + e.getMessage());
     }
+  }
+
+  /**
+   * The checks every version read from a peer passes, whichever parser read its fields; one
+   * place so that the fast line parser and the general decoder refuse exactly the same things.
+   * {@code origin} is null when the caller found it malformed.
+   */
+  static Version checkedVersion(String key, String value, String origin, long seq, long ts, VectorClock vc) {
+    if (key.isEmpty() || key.length() > MAX_KEY_CHARS) throw new DecodeException("version key of bad length");
+    if (value != null && value.length() > MAX_VALUE_CHARS) throw new DecodeException("version value too large");
+    if (origin == null) throw new DecodeException("version has a malformed origin");
+    if (seq == 0 || seq > VectorClock.MAX_COUNTER) throw new DecodeException("version seq out of range");
+    Dot dot = new Dot(origin, seq);
+    if (!vc.covers(dot)) throw new DecodeException("version clock does not include its own dot");
+    return new Version(key, value, dot, vc, ts);
   }
 
   private static String string(JsonObject o, String field) {

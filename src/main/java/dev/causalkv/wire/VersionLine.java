@@ -1,6 +1,5 @@
 package dev.causalkv.wire;
 
-import dev.causalkv.core.Dot;
 import dev.causalkv.core.NodeId;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
@@ -155,15 +154,7 @@ final class VersionLine {
       expect('}');
       if (i != s.length()) throw NOT_CANONICAL;
       if (key == null || origin == null || seq < 0 || !hasTs) throw NOT_CANONICAL; // the general decoder words the error
-      if (key.isEmpty() || key.length() > Json.MAX_KEY_CHARS) throw new Json.DecodeException("version key of bad length");
-      if (value != null && value.length() > Json.MAX_VALUE_CHARS) throw new Json.DecodeException("version value too large");
-      origin = knownOrigin(origin);
-      if (origin == null) throw new Json.DecodeException("version has a malformed origin");
-      if (seq == 0 || seq > VectorClock.MAX_COUNTER) throw new Json.DecodeException("version seq out of range");
-      Dot dot = new Dot(origin, seq);
-      if (vc == null) vc = VectorClock.EMPTY;
-      if (!vc.covers(dot)) throw new Json.DecodeException("version clock does not include its own dot");
-      return new Version(key, value, dot, vc, ts);
+      return Json.checkedVersion(key, value, knownOrigin(origin), seq, ts, vc == null ? VectorClock.EMPTY : vc);
     }
 
     private VectorClock clock() {
