@@ -9,8 +9,6 @@ import dev.causalkv.protocol.Send;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
@@ -58,9 +56,6 @@ public final class NodeLoop {
   private final Effects effects;
   private final LongSupplier clockMillis;
   private final Observer observer;
-  /** Events waiting for the core, in arrival order; stepped by whichever thread holds {@link #lock}. */
-  private final ConcurrentLinkedQueue<Queued> inbox = new ConcurrentLinkedQueue<>();
-  private final ReentrantLock lock = new ReentrantLock();
   private long armedAtMillis = Long.MAX_VALUE;
   // Changed under the lock only; read under it by lockStats().
   private long steps;
@@ -68,9 +63,6 @@ public final class NodeLoop {
   private long stepNanos;
   private long commitNanos;
   private long advanceNanos;
-
-  /** Most events one thread steps in one hold of the lock before it carries out their effects. */
-  static final int MAX_BATCH = 64;
 
   public NodeLoop(NodeCore core, Store store, Effects effects, LongSupplier clockMillis) {
     this(core, store, effects, clockMillis, (c, now) -> {});
@@ -88,14 +80,8 @@ public final class NodeLoop {
     return core;
   }
 
-  /** The lock statistics; {@code waitNanos} is each event's time in the inbox before its step began. */
-  public LockStats lockStats() {
-    lock.lock();
-    try {
-      return new LockStats(steps, waitNanos, stepNanos, commitNanos, advanceNanos);
-    } finally {
-      lock.unlock();
-    }
+  public synchronized LockStats lockStats() {
+    return new LockStats(steps, waitNanos, stepNanos, commitNanos, advanceNanos);
   }
 
   /** A client operation: answered at once when the last persisted state covers it, else stepped. */
@@ -113,99 +99,55 @@ public final class NodeLoop {
     }
   }
 
-  /**
-   * Steps {@code event} and carries out what the core asks, now or, when another thread is
-   * stepping, soon: that thread takes the event from the inbox before it lets go of the lock.
-   * No caller waits for the lock, so an I/O thread never sleeps on another's step (a thread
-   * blocked on the lock stalled every connection it serves). With one thread, as in the
-   * simulation, each event is stepped and carried out before this returns.
-   */
+  /** Steps {@code event} and carries out what the core asks. */
   public void step(Event event) {
-    inbox.add(new Queued(event, System.nanoTime()));
-    // A step from inside a step (an effect carried out under the lock) is left to the outer one,
-    // which polls the inbox until it is empty, so events are stepped one after another, never nested.
-    if (lock.isHeldByCurrentThread()) return;
-    // The holder checks the inbox again after unlocking, so an event added while it held the lock
-    // (this thread's tryLock then failed) is not left behind.
-    while (!inbox.isEmpty()) {
-      if (!lock.tryLock()) return;
-      List<Outcome> outcomes = new ArrayList<>();
-      try {
-        Queued q;
-        while (outcomes.size() < MAX_BATCH && (q = inbox.poll()) != null) {
-          waitNanos += System.nanoTime() - q.atNanos();
-          outcomes.add(stepLocked(q.event()));
-        }
-      } finally {
-        lock.unlock();
-      }
-      for (Outcome o : outcomes) o.carryOut();
-    }
-  }
-
-  private record Queued(Event event, long atNanos) {}
-
-  /** What one step decided, carried out once the lock is released. */
-  private final class Outcome {
-    final Ready ready;
-    final List<Reply> answers;
-    final long wake;
-
-    Outcome(Ready ready, List<Reply> answers, long wake) {
-      this.ready = ready;
-      this.answers = answers;
-      this.wake = wake;
-    }
-
-    void carryOut() {
-      if (ready == null) return; // carried out already, inside the lock (a storage failure)
-      for (long id : ready.cancels()) effects.cancel(id);
-      if (wake != Long.MAX_VALUE) effects.wakeAt(wake);
-      if (ready.replies().isEmpty() && answers.isEmpty() && ready.sends().isEmpty()) return;
-      if (core.isFailed()) {
-        // A failed node only refuses (or says a write's fate is unknown): nothing to wait for, and the store can no longer promise anything.
-        NodeLoop.this.carryOut(ready.replies(), answers, ready.sends());
-        return;
-      }
-      CompletableFuture<Void> d = store.durable();
-      if (d.isDone() && !d.isCompletedExceptionally()) {
-        NodeLoop.this.carryOut(ready.replies(), answers, ready.sends());
-      } else {
-        List<Reply> all = new ArrayList<>(ready.replies());
-        all.addAll(answers);
-        whenDurable(d, all, ready.sends());
-      }
-    }
-  }
-
-  /** Steps one event; the caller holds the lock. */
-  private Outcome stepLocked(Event event) {
-    long t1 = System.nanoTime();
-    long now = clockMillis.getAsLong();
-    if (event instanceof Event.Tick && armedAtMillis <= now) armedAtMillis = Long.MAX_VALUE;
-    Ready ready = core.step(now, event);
-    long t2 = System.nanoTime();
-    if (ready.persist() != null) {
-      try {
-        store.commit(ready.persist());
-      } catch (RuntimeException e) {
-        failedLocked(e, ready.replies(), false); // the engine applied nothing
-        return new Outcome(null, List.of(), Long.MAX_VALUE);
-      }
-    }
-    long t3 = System.nanoTime();
-    List<Reply> answers = core.advance();
-    steps++;
-    stepNanos += t2 - t1;
-    commitNanos += t3 - t2;
-    advanceNanos += System.nanoTime() - t3;
-    observer.stepped(core, now);
+    Ready ready;
+    List<Reply> answers;
     long wake = Long.MAX_VALUE;
-    if (ready.wakeAtMillis() < armedAtMillis) {
-      armedAtMillis = ready.wakeAtMillis();
-      wake = armedAtMillis;
+    long t0 = System.nanoTime();
+    synchronized (this) {
+      long t1 = System.nanoTime();
+      long now = clockMillis.getAsLong();
+      if (event instanceof Event.Tick && armedAtMillis <= now) armedAtMillis = Long.MAX_VALUE;
+      ready = core.step(now, event);
+      long t2 = System.nanoTime();
+      if (ready.persist() != null) {
+        try {
+          store.commit(ready.persist());
+        } catch (RuntimeException e) {
+          failed(e, ready.replies(), false); // the engine applied nothing
+          return;
+        }
+      }
+      long t3 = System.nanoTime();
+      answers = core.advance();
+      steps++;
+      waitNanos += t1 - t0;
+      stepNanos += t2 - t1;
+      commitNanos += t3 - t2;
+      advanceNanos += System.nanoTime() - t3;
+      observer.stepped(core, now);
+      if (ready.wakeAtMillis() < armedAtMillis) {
+        armedAtMillis = ready.wakeAtMillis();
+        wake = armedAtMillis;
+      }
     }
-    return new Outcome(ready, answers, wake);
+    for (long id : ready.cancels()) effects.cancel(id);
+    if (wake != Long.MAX_VALUE) effects.wakeAt(wake);
+    if (ready.replies().isEmpty() && answers.isEmpty() && ready.sends().isEmpty()) return;
+    if (core.isFailed()) {
+      // A failed node only refuses (or says a write's fate is unknown): nothing to wait for, and the store can no longer promise anything.
+      carryOut(ready.replies(), answers, ready.sends());
+      return;
+    }
+    CompletableFuture<Void> d = store.durable();
+    if (d.isDone() && !d.isCompletedExceptionally()) {
+      carryOut(ready.replies(), answers, ready.sends());
+    } else {
+      List<Reply> all = new ArrayList<>(ready.replies());
+      all.addAll(answers);
+      whenDurable(d, all, ready.sends());
+    }
   }
 
   private void whenDurable(CompletableFuture<Void> d, List<Reply> replies, List<Send> sends) {
@@ -213,7 +155,9 @@ public final class NodeLoop {
       if (err == null) {
         carryOut(replies, List.of(), sends);
       } else {
-        step(storageFailed(err, replies, true)); // written, not known durable
+        synchronized (this) {
+          failed(err, replies, true); // written, not known durable
+        }
       }
     });
   }
@@ -224,21 +168,13 @@ public final class NodeLoop {
     for (Send s : sends) effects.send(s);
   }
 
-  /**
-   * Persisting failed inside a step: none of these replies may go out; the core answers them 503
-   * and stops. Stepped and carried out at once, still under the lock, before any other event.
-   */
-  private void failedLocked(Throwable cause, List<Reply> lost, boolean mayBeDurable) {
-    stepLocked(storageFailed(cause, lost, mayBeDurable)).carryOut();
-  }
-
-  /** The event that tells the core its storage failed, the lost replies' pull answers closed. */
-  private static Event.StorageFailed storageFailed(Throwable cause, List<Reply> lost, boolean mayBeDurable) {
+  /** Persisting or syncing failed: none of these replies may go out; the core answers them 503 and stops. */
+  private void failed(Throwable cause, List<Reply> lost, boolean mayBeDurable) {
     for (Reply r : lost) {
       if (r instanceof Reply.Pull p) p.answer().delta().close();
     }
     Throwable c = cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null ? cause.getCause() : cause;
     String reason = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-    return new Event.StorageFailed(reason, lost, mayBeDurable);
+    step(new Event.StorageFailed(reason, lost, mayBeDurable));
   }
 }
