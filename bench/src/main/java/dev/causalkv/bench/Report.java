@@ -452,7 +452,10 @@ final class Report {
     if (e == null || !e.getAsJsonObject().has("one")) return;
     md.append("## Lever before/after (interleaved, same run)\n\n");
     md.append("The node built before the change (`").append(str("ab.beforeJar")).append("`) beside this build, one node each and three ")
-        .append("nodes each, all up together and taking turns.\n");
+        .append("nodes each, all up together and taking turns.");
+    // A before/after measured in its own invocation and kept beside a full run says when and at what.
+    if (e.getAsJsonObject().has("note")) md.append(' ').append(str("ab.note"));
+    md.append('\n');
     for (String group : new String[] {"one", "three"}) {
       JsonObject g = e.getAsJsonObject().getAsJsonObject(group);
       if (g == null) continue;
