@@ -450,7 +450,7 @@ final class Report {
   private void ab() {
     JsonElement e = at("ab");
     if (e == null || !e.getAsJsonObject().has("one")) return;
-    md.append("## Lever before/after (interleaved, same run)\n\n");
+    md.append("## Lever before/after (interleaved)\n\n");
     md.append("The node built before the change (`").append(str("ab.beforeJar")).append("`) beside this build, one node each and three ")
         .append("nodes each, all up together and taking turns.");
     // A before/after measured in its own invocation and kept beside a full run says when and at what.
