@@ -92,7 +92,7 @@ public final class VectorClock {
     }
 
     public VectorClock build() {
-      return VectorClock.build(os.clone(), cs.clone(), n, false);
+      return VectorClock.build(Arrays.copyOf(os, n), Arrays.copyOf(cs, n), n, false);
     }
   }
 
@@ -100,9 +100,12 @@ public final class VectorClock {
     return new Builder();
   }
 
-  /** A clock of the first {@code n} pairs: sorted here unless the caller says so, duplicates last-wins, zeros dropped. */
+  /**
+   * A clock of the first {@code n} pairs: sorted here unless the caller says so or they already
+   * ascend (as a canonical encoding's do), duplicates last-wins, zeros dropped.
+   */
   private static VectorClock build(String[] os, long[] cs, int n, boolean sorted) {
-    if (!sorted && n > 1) {
+    if (!sorted && n > 1 && !ascending(os, n)) {
       Integer[] idx = new Integer[n];
       for (int i = 0; i < n; i++) idx[i] = i;
       // Stable, so equal origins keep their insertion order and the last one can win below.
@@ -123,6 +126,14 @@ public final class VectorClock {
       return compact(so, sc, m);
     }
     return compact(os, cs, n);
+  }
+
+  /** True when the first {@code n} origins strictly ascend: already sorted, no duplicates. */
+  private static boolean ascending(String[] os, int n) {
+    for (int i = 1; i < n; i++) {
+      if (os[i - 1].compareTo(os[i]) >= 0) return false;
+    }
+    return true;
   }
 
   /** Drops zero counters and trims the arrays to size. */

@@ -15,6 +15,7 @@ import dev.causalkv.core.ViewState;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** JSON encodings of the core's values, shared by the HTTP edge, the peer transport and storage. */
 public final class Json {
@@ -121,13 +122,42 @@ public final class Json {
     if (e.getAsJsonObject().size() > MAX_PEER_VC_ENTRIES) throw new DecodeException("vector clock has too many entries");
     VectorClock.Builder b = VectorClock.builder();
     for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {
-      String origin = VersionLine.knownOrigin(x.getKey());
-      if (origin == null) throw new DecodeException("vector clock names a malformed origin");
-      long n = nonNegativeLong(x.getValue(), "counter of " + origin);
-      if (n > VectorClock.MAX_COUNTER) throw new DecodeException("vector clock counter above " + VectorClock.MAX_COUNTER);
-      b.put(origin, n);
+      String origin = peerVcOrigin(x.getKey());
+      b.put(origin, peerVcCounter(nonNegativeLong(x.getValue(), "counter of " + origin)));
     }
     return b.build();
+  }
+
+  /** A peer clock's origin as its shared instance; refused when malformed. (Both clock decoders.) */
+  static String peerVcOrigin(String origin) {
+    String known = knownOrigin(origin);
+    if (known == null) throw new DecodeException("vector clock names a malformed origin");
+    return known;
+  }
+
+  /** A peer clock's counter; refused above {@link VectorClock#MAX_COUNTER}. (Both clock decoders.) */
+  static long peerVcCounter(long n) {
+    if (n > VectorClock.MAX_COUNTER) throw new DecodeException("vector clock counter above " + VectorClock.MAX_COUNTER);
+    return n;
+  }
+
+  /**
+   * Origins already found well-formed, each mapped to one shared instance. A cluster has a few
+   * dozen origins over its life; the bound only keeps a hostile peer from growing the map.
+   */
+  private static final ConcurrentHashMap<String, String> KNOWN_ORIGINS = new ConcurrentHashMap<>();
+  private static final int MAX_KNOWN_ORIGINS = 4096;
+
+  /** The shared instance of a well-formed origin, or null when {@code origin} is malformed. */
+  static String knownOrigin(String origin) {
+    String known = KNOWN_ORIGINS.get(origin);
+    if (known != null) return known;
+    if (!NodeId.isValidOrigin(origin)) return null;
+    if (KNOWN_ORIGINS.size() < MAX_KNOWN_ORIGINS) {
+      known = KNOWN_ORIGINS.putIfAbsent(origin, origin);
+      if (known != null) return known;
+    }
+    return origin;
   }
 
   static long nonNegativeLong(JsonElement v, String what) {
@@ -173,7 +203,7 @@ public final class Json {
       long seq = nonNegativeLong(o.get("s"), "seq");
       long ts = o.get("ts").getAsLong();
       VectorClock vc = peerVc(o.get("vc"));
-      return checkedVersion(key, value, NodeId.isValidOrigin(origin) ? origin : null, seq, ts, vc);
+      return checkedVersion(key, value, knownOrigin(origin), seq, ts, vc);
     } catch (RuntimeException e) {
       if (e instanceof DecodeException) throw e;
       throw new DecodeException("malformed version: " + e.getMessage());

@@ -1,10 +1,8 @@
 package dev.causalkv.wire;
 
-import dev.causalkv.core.NodeId;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A pull answer's version line written and read without a JSON tree: the same text as
@@ -31,13 +29,6 @@ final class VersionLine {
   private static final NotCanonical NOT_CANONICAL = new NotCanonical();
 
   private static final String PREFIX = "{\"ver\":{";
-
-  /**
-   * Origins already found well-formed, each mapped to one shared instance. A cluster has a few
-   * dozen origins over its life; the bound only keeps a hostile peer from growing the map.
-   */
-  private static final ConcurrentHashMap<String, String> KNOWN_ORIGINS = new ConcurrentHashMap<>();
-  private static final int MAX_KNOWN_ORIGINS = 4096;
 
   // ---------------------------------------------------------------- writing
 
@@ -154,7 +145,7 @@ final class VersionLine {
       expect('}');
       if (i != s.length()) throw NOT_CANONICAL;
       if (key == null || origin == null || seq < 0 || !hasTs) throw NOT_CANONICAL; // the general decoder words the error
-      return Json.checkedVersion(key, value, knownOrigin(origin), seq, ts, vc == null ? VectorClock.EMPTY : vc);
+      return Json.checkedVersion(key, value, Json.knownOrigin(origin), seq, ts, vc == null ? VectorClock.EMPTY : vc);
     }
 
     private VectorClock clock() {
@@ -170,10 +161,7 @@ final class VersionLine {
         expect(':');
         long n = digits();
         if (b.size() >= Json.MAX_PEER_VC_ENTRIES) throw new Json.DecodeException("vector clock has too many entries");
-        String known = knownOrigin(origin);
-        if (known == null) throw new Json.DecodeException("vector clock names a malformed origin");
-        if (n > VectorClock.MAX_COUNTER) throw new Json.DecodeException("vector clock counter above " + VectorClock.MAX_COUNTER);
-        b.put(known, n);
+        b.put(Json.peerVcOrigin(origin), Json.peerVcCounter(n));
         char c = s.charAt(i++);
         if (c == '}') return b.build();
         if (c != ',') throw NOT_CANONICAL;
@@ -256,17 +244,5 @@ final class VersionLine {
         from = i;
       }
     }
-  }
-
-  /** The shared instance of a well-formed origin, or null when {@code origin} is malformed. */
-  static String knownOrigin(String origin) {
-    String known = KNOWN_ORIGINS.get(origin);
-    if (known != null) return known;
-    if (!NodeId.isValidOrigin(origin)) return null;
-    if (KNOWN_ORIGINS.size() < MAX_KNOWN_ORIGINS) {
-      known = KNOWN_ORIGINS.putIfAbsent(origin, origin);
-      if (known != null) return known;
-    }
-    return origin;
   }
 }
