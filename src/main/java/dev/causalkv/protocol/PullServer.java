@@ -1,7 +1,6 @@
 package dev.causalkv.protocol;
 
 import dev.causalkv.core.NodeMeta;
-import dev.causalkv.core.Siblings;
 import dev.causalkv.core.Store;
 import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
@@ -154,12 +153,15 @@ final class PullServer {
    * wrote above {@code from}, which reflect each of those writes (held, or dominated by a held
    * version), so the puller may raise this origin alone to the own seq. The keys are copied now
    * (at most the log's bound), their siblings read as the answer streams: later siblings still
-   * reflect those writes, and extra versions are always safe to merge.
+   * reflect those writes, and extra versions are always safe to merge. Only siblings that have seen
+   * some own write above {@code from} go out: one that reflects such a write has, and one that
+   * has not (a concurrent write from the other side of a healed partition) the puller gets from
+   * its own origin, so after a partition the answer is not doubled by the other side's writes.
    */
   private Reply.PullAnswer ownAnswer(NodeMeta m, long from) {
     List<String> keys = core.replica().ownLog().keysAfter(from);
     VectorClock marks = m.ownSeq() == 0 ? VectorClock.EMPTY : VectorClock.EMPTY.with(m.origin(), m.ownSeq());
-    return new Reply.PullAnswer(new KeysDelta(core.replica().store(), keys), marks, m.view(), m.applied());
+    return new Reply.PullAnswer(new KeysDelta(core.replica().store(), keys, m.origin(), from), marks, m.view(), m.applied());
   }
 
   /** Answers every held pull at once (shutdown), or refuses them all (storage failed). */
@@ -174,30 +176,42 @@ final class PullServer {
     }
   }
 
-  /** The versions of a list of keys, read one key at a time as the answer is streamed. */
-  private static final class KeysDelta implements Store.Delta {
+  /**
+   * The versions of a list of keys that have seen a write of {@code origin} above {@code from},
+   * read one key at a time as the answer is streamed.
+   */
+  static final class KeysDelta implements Store.Delta {
     private final Store store;
     private final Iterator<String> keys;
+    private final String origin;
+    private final long from;
     private Iterator<Version> current = java.util.Collections.emptyIterator();
+    private Version next;
 
-    KeysDelta(Store store, List<String> keys) {
+    KeysDelta(Store store, List<String> keys, String origin, long from) {
       this.store = store;
       this.keys = keys.iterator();
+      this.origin = origin;
+      this.from = from;
     }
 
     @Override
     public boolean hasNext() {
-      while (!current.hasNext() && keys.hasNext()) {
-        Siblings s = store.get(keys.next());
-        current = s.versions().iterator();
+      while (next == null) {
+        while (!current.hasNext() && keys.hasNext()) current = store.get(keys.next()).versions().iterator();
+        if (!current.hasNext()) return false;
+        Version v = current.next();
+        if (v.vc().get(origin) > from) next = v;
       }
-      return current.hasNext();
+      return true;
     }
 
     @Override
     public Version next() {
       if (!hasNext()) throw new NoSuchElementException();
-      return current.next();
+      Version v = next;
+      next = null;
+      return v;
     }
 
     @Override

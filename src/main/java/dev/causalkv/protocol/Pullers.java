@@ -32,7 +32,8 @@ import java.util.TreeMap;
 final class Pullers {
 
   static final long BASE_BACKOFF_MILLIS = 50;
-  static final long MAX_BACKOFF_MILLIS = 500;
+  /** Short: a retry costs one SYN, and after a heal the next one finds the link (docs/design.md §5). */
+  static final long MAX_BACKOFF_MILLIS = 250;
   static final long OWN_HOLD_MILLIS = 250;
   static final long FORWARD_AFTER_MILLIS = 250;
   static final long CATCH_UP_TURN_MILLIS = 250;
@@ -227,7 +228,25 @@ final class Pullers {
       changed = true;
     }
     p.lastHeardMillis = core.now();
+    if (p.failing) reachableAgain(p);
     if (core.config().bugs().contains(PlantedBug.MARKS_BEFORE_VERSIONS)) core.replica().raiseApplied(headMarks);
+  }
+
+  /**
+   * A failing peer answers again. Once no peer fails, forwarding pulls to the others are
+   * cancelled: each writer is reachable and sends its own writes, and a forwarding answer would
+   * only repeat them (after a heal, the far side's writes as the near peers merge them). What a
+   * cancelled answer brought stays merged; it raised nothing.
+   */
+  private void reachableAgain(Peer p) {
+    p.failing = false;
+    for (Peer o : peers.values()) if (o.failing) return;
+    for (Peer o : peers.values()) {
+      if (o == p || o.inFlight == 0 || o.kind != Kind.FORWARD) continue;
+      cancel(o);
+      o.retryAtMillis = core.now();
+      core.count("pull.forward_cancelled");
+    }
   }
 
   void onVersions(long pullId, List<Version> versions) {

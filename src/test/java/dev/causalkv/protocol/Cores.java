@@ -33,6 +33,8 @@ final class Cores {
     NodeCore core;
     NodeLoop loop;
     final Map<Long, Consumer<Reply>> pending = new HashMap<>();
+    /** Pulls this node cancelled: their answers are dropped, as a closed call's would be. */
+    final Set<Long> cancelled = new HashSet<>();
     long requestIds;
     int generation;
 
@@ -73,7 +75,9 @@ final class Cores {
         }
 
         @Override
-        public void cancel(long pullId) {}
+        public void cancel(long pullId) {
+          cancelled.add(pullId);
+        }
 
         @Override
         public void wakeAt(long atMillis) {}
@@ -205,7 +209,7 @@ final class Cores {
       }
       int gen = from.generation;
       long rid = to.register(r -> {
-        if (gen != from.generation) {
+        if (gen != from.generation || from.cancelled.remove(p.pullId())) {
           if (r instanceof Reply.Pull a) a.answer().delta().close();
           return;
         }

@@ -10,6 +10,10 @@ import dev.causalkv.core.VectorClock;
 import dev.causalkv.core.Version;
 import java.util.ArrayList;
 import java.util.List;
+import dev.causalkv.core.Batch;
+import dev.causalkv.core.Dot;
+import dev.causalkv.core.Siblings;
+import dev.causalkv.storage.InMemoryStore;
 import org.junit.jupiter.api.Test;
 
 /** Pulls (docs/design.md §5), stepped by hand through the production core. */
@@ -97,5 +101,52 @@ class PullsTest {
     c.run(1_000);
     long shipped = c.counters.getOrDefault("pull.versions_received", 0L) - before;
     assertEquals(40, shipped, "20 writes to 2 replicas, once each (own-origin pulls, no forwarding)");
+  }
+
+  @Test
+  void afterAPartitionHealsNoPeerRepeatsTheFarSidesWrites() {
+    List<String> view = List.of("A", "B", "C");
+    Cores c = new Cores();
+    Cores.N a = c.add("A", view);
+    Cores.N b = c.add("B", view);
+    Cores.N cc = c.add("C", view);
+    c.run(500);
+    c.cut("A", "C");
+    c.cut("B", "C");
+    c.run(3_000); // every pull to or from C has failed by now
+    int n = 50;
+    for (int i = 0; i < n; i++) {
+      a.put("k" + i, "a", VectorClock.EMPTY);
+      cc.put("k" + i, "c", VectorClock.EMPTY);
+    }
+    c.run(1_000);
+    long before = c.counters.getOrDefault("pull.versions_received", 0L);
+    c.heal();
+    c.run(3_000);
+    long shipped = c.counters.getOrDefault("pull.versions_received", 0L) - before;
+    assertEquals(a.applied(), cc.applied(), "converged");
+    assertEquals(a.applied(), b.applied(), "converged");
+    for (int i = 0; i < n; i++) assertEquals(2, cc.get("k" + i, VectorClock.EMPTY) instanceof Reply.Client r ? r.siblings().versions().size() : -1);
+    // C needs A's n writes, A and B need C's n: 3n at the least
+    assertTrue(shipped >= 3L * n, "shipped " + shipped);
+    // before forwarding pulls were cancelled on the heal and own answers filtered: 9n
+    assertTrue(shipped <= 5L * n, "no peer repeats the far side's writes wholesale after the heal, shipped " + shipped);
+  }
+
+  @Test
+  void anOwnAnswerKeepsTheSiblingsThatReflectItsWritesAndLeavesTheConcurrentOnes() {
+    InMemoryStore store = InMemoryStore.create();
+    new Cores().add("A", List.of("A"), store); // a store as a node leaves it: with its meta
+    // A's write k@A#1 was superseded by B's version, which saw it; C's version is concurrent with both
+    Version fromB = new Version("k", "b", new Dot("B#1", 1), VectorClock.EMPTY.with("A#1", 1).with("B#1", 1), 5);
+    Version fromC = new Version("k", "c", new Dot("C#1", 1), VectorClock.EMPTY.with("C#1", 1), 6);
+    store.commit(new Batch(List.of(new Batch.KeyChange("k", Siblings.EMPTY, Siblings.EMPTY.merge(fromB).merge(fromC))),
+        store.loadMeta()));
+    List<Version> sent = new ArrayList<>();
+    new PullServer.KeysDelta(store, List.of("k"), "A#1", 0).forEachRemaining(sent::add);
+    assertEquals(List.of(fromB), sent, "the version reflecting A's write goes, the concurrent one does not");
+    sent.clear();
+    new PullServer.KeysDelta(store, List.of("k"), "A#1", 1).forEachRemaining(sent::add);
+    assertEquals(List.of(), sent, "nothing of A above seq 1");
   }
 }
