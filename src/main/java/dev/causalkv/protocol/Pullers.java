@@ -239,7 +239,7 @@ final class Pullers {
    */
   private void reachableAgain(Peer p) {
     p.failing = false;
-    for (Peer o : peers.values()) if (o.failing) return;
+    if (anotherPeerFailing(p)) return;
     for (Peer o : peers.values()) {
       if (o == p || o.inFlight == 0 || o.kind != Kind.FORWARD) continue;
       cancel(o);
