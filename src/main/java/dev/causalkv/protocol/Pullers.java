@@ -26,13 +26,14 @@ import java.util.TreeMap;
  * at most {@link #OWN_HOLD_MILLIS} so that this check runs even when the peer itself does not
  * write. Complete catch-up pulls take turns (one at a time), so a node catching up gets the bulk
  * from one peer and takes the next peer's delta against what it already has; a peer that has not
- * started answering within {@link #CATCH_UP_TURN_MILLIS} gives the turn up. A peer that fails is
- * retried with capped exponential backoff and jitter.
+ * started answering within {@link #CATCH_UP_TURN_MILLIS} gives the turn up, and a free turn goes
+ * to a peer that answers before one that is failing. A peer that fails is retried with capped
+ * exponential backoff and jitter.
  */
 final class Pullers {
 
   static final long BASE_BACKOFF_MILLIS = 50;
-  static final long MAX_BACKOFF_MILLIS = 500;
+  static final long MAX_BACKOFF_MILLIS = 250;
   static final long OWN_HOLD_MILLIS = 250;
   static final long FORWARD_AFTER_MILLIS = 250;
   static final long CATCH_UP_TURN_MILLIS = 250;
@@ -152,10 +153,17 @@ final class Pullers {
 
   /** Issues the pulls that are due. Runs at the end of every step. */
   void poll() {
+    // Peers that answer go first, so that a free catch-up turn goes to one of them rather than to
+    // the retry of a peer cut off (whose connect would only time out while the turn waits).
+    poll(false);
+    poll(true);
+  }
+
+  private void poll(boolean failing) {
     long now = core.now();
     boolean reconcile = core.replica().meta().mustReconcile();
     for (Peer p : peers.values()) {
-      if (p.inFlight != 0 || p.retryAtMillis > now) continue;
+      if (p.failing != failing || p.inFlight != 0 || p.retryAtMillis > now) continue;
       if (reconcile) p.complete = true; // until a reconciling catch-up succeeds, every pull is one
       Kind kind;
       long wait;

@@ -140,6 +140,12 @@ final class Cores {
   final Map<String, N> nodes = new LinkedHashMap<>();
   final ArrayDeque<Message> outbox = new ArrayDeque<>();
   final Set<String> cut = new HashSet<>();
+  /** Links that drop packets: a pull across one fails only when its connect times out. */
+  final Set<String> dropped = new HashSet<>();
+  long connectTimeoutMillis = 250;
+  private final List<Hanging> hanging = new ArrayList<>();
+
+  private record Hanging(N from, int generation, long pullId, long failsAtMillis) {}
   final Map<String, Long> counters = new TreeMap<>();
   /** Observations by "node name", e.g. "B wait.read.ready_millis". */
   final Map<String, List<Double>> observations = new TreeMap<>();
@@ -171,13 +177,24 @@ final class Cores {
     cut.add(link(a, b));
   }
 
+  /** From now on packets between a and b are dropped: pulls hang until their connect times out. */
+  void drop(String a, String b) {
+    dropped.add(link(a, b));
+  }
+
   void heal() {
     cut.clear();
+    dropped.clear();
   }
 
   /** Moves the clock and ticks every node. */
   void advance(long millis) {
     now += millis;
+    for (Hanging h : new ArrayList<>(hanging)) {
+      if (h.failsAtMillis > now) continue;
+      hanging.remove(h);
+      if (h.generation == h.from.generation && !h.from.cancelled.remove(h.pullId)) h.from.loop.step(new Event.PullFailed(h.pullId));
+    }
     for (N n : new ArrayList<>(nodes.values())) n.loop.step(new Event.Tick());
   }
 
@@ -203,6 +220,10 @@ final class Cores {
     Send s = m.send;
     if (s instanceof Send.Pull p) {
       N to = nodes.get(p.peer());
+      if (dropped.contains(link(m.from, p.peer()))) {
+        hanging.add(new Hanging(from, from.generation, p.pullId(), now + connectTimeoutMillis));
+        return;
+      }
       if (to == null || cut.contains(link(m.from, p.peer()))) {
         from.loop.step(new Event.PullFailed(p.pullId()));
         return;

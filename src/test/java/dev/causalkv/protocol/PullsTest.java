@@ -134,6 +134,28 @@ class PullsTest {
   }
 
   @Test
+  void aRestartedNodeCatchesUpFromTheOnePeerItReachesWhileTheOthersSynsAreDropped() {
+    List<String> view = List.of("A", "B", "C", "D");
+    Cores c = new Cores();
+    c.connectTimeoutMillis = Pullers.CATCH_UP_TURN_MILLIS; // the case where cut peers' retries raced the turn
+    Cores.N a = c.add("A", view);
+    c.add("B", view);
+    Cores.N cc = c.add("C", view);
+    Cores.N d = c.add("D", view);
+    c.run(500);
+    c.drop("A", "D");
+    c.drop("B", "D");
+    c.cut("C", "D");
+    for (int i = 0; i < 20; i++) a.put("k" + i, "v", VectorClock.EMPTY);
+    c.run(1_000);
+    c.cut.clear(); // C and D reach each other again; A's and B's packets to D are still dropped
+    d.restart(); // A and B sort before C, so their catch-ups are tried first
+    c.run(1_000);
+    assertEquals(cc.applied(), d.applied(), "D caught up from C while A's and B's connects kept timing out");
+    assertEquals(1, d.get("k19", VectorClock.EMPTY) instanceof Reply.Client r ? r.siblings().versions().size() : -1);
+  }
+
+  @Test
   void anOwnAnswerKeepsTheSiblingsThatReflectItsWritesAndLeavesTheConcurrentOnes() {
     InMemoryStore store = InMemoryStore.create();
     new Cores().add("A", List.of("A"), store); // a store as a node leaves it: with its meta
