@@ -202,6 +202,7 @@ public final class NodeCore {
     if (event instanceof Event.ClientOp e) {
       clientOps.onOp(e);
     } else if (event instanceof Event.PullArrived e) {
+      pullers.heardFrom(e.request().from());
       pullServer.onPull(e);
     } else if (event instanceof Event.ViewPushArrived e) {
       if (isFailed()) reply(new Reply.Unavailable(e.id(), failure));

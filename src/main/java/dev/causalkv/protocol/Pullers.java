@@ -37,6 +37,8 @@ final class Pullers {
   static final long OWN_HOLD_MILLIS = 250;
   static final long FORWARD_AFTER_MILLIS = 250;
   static final long CATCH_UP_TURN_MILLIS = 250;
+  /** A pull this old that has not begun when its peer pulls from this node is taken for a connect whose SYN was dropped. */
+  static final long STUCK_CONNECT_MILLIS = 100;
   /** A pull silent this long past its hold is a dead link (the HTTP read timeout of old). */
   static final long SILENCE_SLACK_MILLIS = 3_000;
   static final long OWN_SILENCE_SLACK_MILLIS = 2_000;
@@ -59,6 +61,10 @@ final class Pullers {
     boolean complete = true;
     int failures;
     boolean failing;
+    /** Retried early on a pull from this peer during the current failing spell (see {@link #heardFrom}). */
+    boolean retriedOnContact;
+    /** The pull in flight, should it fail, is retried at once (see {@link #heardFrom}). */
+    boolean retryOnFailure;
     long retryAtMillis;
     boolean everCompleted;
     // for operators only (PeerStatus); no decision reads these
@@ -226,6 +232,31 @@ final class Pullers {
     return false;
   }
 
+  /**
+   * A pull arrived from {@code name}: its handshake got through, so if this node's pulls to it
+   * fail, the link is back. Once per failing spell, the retry goes out now rather than when its
+   * backoff ends; a retry in flight that has not begun after {@link #STUCK_CONNECT_MILLIS} (its
+   * SYN was likely dropped before the heal) is issued again, and a younger one, should it fail, is
+   * retried without backoff. Once only: a peer that can pull from this node but refuses or fails
+   * its pulls (overloaded, say) must not be retried in a tight loop.
+   */
+  void heardFrom(String name) {
+    Peer p = peers.get(name);
+    if (p == null || !p.failing || p.retriedOnContact) return;
+    p.retriedOnContact = true;
+    core.count("pull.retried_on_contact");
+    if (p.inFlight != 0) {
+      if (p.began) return;
+      if (core.now() - p.issuedMillis < STUCK_CONNECT_MILLIS) {
+        p.retryOnFailure = true; // it may be streaming already, its head not yet stepped: let it run
+        return;
+      }
+      cancel(p);
+    }
+    p.failures = 0;
+    p.retryAtMillis = core.now();
+  }
+
   void onBegan(long pullId, VectorClock headMarks, ViewState peerView) {
     Peer p = byPull.get(pullId);
     if (p == null) return;
@@ -247,6 +278,8 @@ final class Pullers {
    */
   private void reachableAgain(Peer p) {
     p.failing = false;
+    p.retriedOnContact = false;
+    p.retryOnFailure = false;
     if (anotherPeerFailing(p)) return;
     for (Peer o : peers.values()) {
       if (o == p || o.inFlight == 0 || o.kind != Kind.FORWARD) continue;
@@ -332,6 +365,10 @@ final class Pullers {
     changed = true;
     core.count("pull.failed");
     backoff(p);
+    if (p.retryOnFailure) {
+      p.retryOnFailure = false;
+      p.retryAtMillis = core.now();
+    }
   }
 
   private void backoff(Peer p) {

@@ -20,7 +20,8 @@ import java.util.function.Consumer;
 /**
  * A hand-driven cluster for unit tests of the protocol core: real {@link NodeCore}s and
  * {@link NodeLoop}s, a reliable network whose messages wait in a queue until the test delivers
- * them, links the test can cut, and a manual clock. Nothing random: each test spells out its
+ * them, links the test can cut or make drop packets, and a manual clock. Nothing random (each
+ * node has its own fixed seed, so their retries do not march in step): each test spells out its
  * scenario step by step.
  */
 final class Cores {
@@ -46,7 +47,7 @@ final class Cores {
     }
 
     void open() {
-      NodeCore.Config cfg = new NodeCore.Config(id, view, causalWaitMillis, 5_000, 2_000, maxParked, 1_000, 100, 42, bugs)
+      NodeCore.Config cfg = new NodeCore.Config(id, view, causalWaitMillis, 5_000, 2_000, maxParked, 1_000, 100, 42 + id.hashCode(), bugs)
           .withCausalOff(causalOff);
       core = NodeCore.open(store, cfg, () -> "1", new NodeCore.Counter() {
         @Override
@@ -143,6 +144,8 @@ final class Cores {
   /** Links that drop packets: a pull across one fails only when its connect times out. */
   final Set<String> dropped = new HashSet<>();
   long connectTimeoutMillis = 250;
+  /** Pulls that fail at once in one direction only, as "from>to": a peer that answers nothing but pulls itself. */
+  final Set<String> failingPulls = new HashSet<>();
   private final List<Hanging> hanging = new ArrayList<>();
 
   private record Hanging(N from, int generation, long pullId, long failsAtMillis) {}
@@ -224,7 +227,7 @@ final class Cores {
         hanging.add(new Hanging(from, from.generation, p.pullId(), now + connectTimeoutMillis));
         return;
       }
-      if (to == null || cut.contains(link(m.from, p.peer()))) {
+      if (to == null || cut.contains(link(m.from, p.peer())) || failingPulls.contains(m.from + ">" + p.peer())) {
         from.loop.step(new Event.PullFailed(p.pullId()));
         return;
       }

@@ -156,6 +156,53 @@ class PullsTest {
   }
 
   @Test
+  void aHealedLinkIsBackAsSoonAsEitherSideGetsAPullThrough() {
+    List<String> view = List.of("A", "C");
+    Cores c = new Cores();
+    Cores.N a = c.add("A", view);
+    Cores.N cc = c.add("C", view);
+    c.run(500);
+    c.drop("A", "C");
+    c.run(3_000); // both sides' pulls keep timing out, with backoff between
+    a.put("x", "a", VectorClock.EMPTY);
+    cc.put("y", "c", VectorClock.EMPTY);
+    long[] firstThrough = new long[2];
+    long converged = -1;
+    c.heal();
+    long healed = c.now;
+    for (int t = 0; t < 2_000 && converged < 0; t += 10) {
+      c.advance(10);
+      c.settle();
+      if (firstThrough[0] == 0 && a.applied().get("C#1") > 0) firstThrough[0] = c.now;
+      if (firstThrough[1] == 0 && cc.applied().get("A#1") > 0) firstThrough[1] = c.now;
+      if (a.applied().equals(cc.applied())) converged = c.now;
+    }
+    assertTrue(converged > 0, "converged");
+    assertTrue(c.counters.getOrDefault("pull.retried_on_contact", 0L) > 0, "a pull from the failing peer brought the retry forward");
+    // the second direction follows the first at once, not after its own connect timeout and backoff
+    assertTrue(converged - Math.min(firstThrough[0], firstThrough[1]) <= 20,
+        "healed at " + healed + ", first direction through at " + Math.min(firstThrough[0], firstThrough[1]) + ", converged at " + converged);
+  }
+
+  @Test
+  void aPeerThatPullsButFailsEveryPullIsStillRetriedWithBackoff() {
+    List<String> view = List.of("A", "C");
+    Cores c = new Cores();
+    c.add("A", view);
+    c.add("C", view);
+    c.run(500);
+    c.failingPulls.add("A>C"); // C keeps pulling A, but every pull A sends C fails
+    c.run(500);
+    long before = c.counters.getOrDefault("pull.failed", 0L);
+    c.run(3_000);
+    long failed = c.counters.getOrDefault("pull.failed", 0L) - before;
+    // with backoff capped at 250 ms (jitter down to half), at most about 3000 / 125 retries; without
+    // the once-only rule, every pull from C would send one at once
+    assertTrue(failed <= 3_000 / (Pullers.MAX_BACKOFF_MILLIS / 2) + 2, "retries in 3 s: " + failed);
+    assertTrue(failed >= 3_000 / Pullers.MAX_BACKOFF_MILLIS - 2, "still retried: " + failed);
+  }
+
+  @Test
   void anOwnAnswerKeepsTheSiblingsThatReflectItsWritesAndLeavesTheConcurrentOnes() {
     InMemoryStore store = InMemoryStore.create();
     new Cores().add("A", List.of("A"), store); // a store as a node leaves it: with its meta
