@@ -33,7 +33,7 @@ import java.util.TreeMap;
 final class Pullers {
 
   static final long BASE_BACKOFF_MILLIS = 50;
-  static final long MAX_BACKOFF_MILLIS = 250;
+  static final long MAX_BACKOFF_MILLIS = 150;
   static final long OWN_HOLD_MILLIS = 250;
   static final long FORWARD_AFTER_MILLIS = 250;
   static final long CATCH_UP_TURN_MILLIS = 250;

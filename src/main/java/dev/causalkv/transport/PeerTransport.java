@@ -89,7 +89,7 @@ public final class PeerTransport implements AutoCloseable {
         // The kernel completes a handshake without the peer's application, so even a busy peer
         // connects in milliseconds; a connect still pending after this is a partition (SYNs dropped),
         // and retrying soon, rather than waiting out SYN retransmissions, shortens recovery after a heal.
-        .connectTimeout(Duration.ofMillis(250))
+        .connectTimeout(Duration.ofMillis(100))
         .readTimeout(Duration.ofMillis(holdMillis + 3_000)) // a held pull answers within its hold
         .writeTimeout(Duration.ofSeconds(10))
         .retryOnConnectionFailure(false)
