@@ -33,6 +33,92 @@ final class VersionLine {
   // ---------------------------------------------------------------- writing
 
   static byte[] encode(Version v) {
+    byte[] plain = encodePlain(v);
+    return plain != null ? plain : encodeEscaped(v);
+  }
+
+  /**
+   * The line written straight into a byte array of its exact length, when no string in it needs
+   * escaping (printable ASCII without quotes or backslashes: the usual keys, values and node ids)
+   * and no number is negative; else null. One pass, one array: the builder, its copy into a
+   * string and the string's encoding were most of what serving a catch-up cost.
+   */
+  static byte[] encodePlain(Version v) {
+    VectorClock vc = v.vc();
+    String value = v.value();
+    long n = PREFIX.length() + 4 + plainLength(v.key()) + 5 + plainLength(v.dot().origin()) + 5 + digits(v.dot().seq())
+        + 6 + digits(v.ts()) + 7 + 4;
+    if (value != null) n += 5 + plainLength(value);
+    for (int i = 0; i < vc.size(); i++) n += (i > 0 ? 1 : 0) + plainLength(vc.originAt(i)) + 1 + digits(vc.counterAt(i));
+    if (n < 0 || n > Integer.MAX_VALUE) return null; // a string needed escaping or a number was negative: each counts -2^30
+    byte[] b = new byte[(int) n];
+    int at = ascii(b, 0, PREFIX);
+    at = ascii(b, at, "\"k\":");
+    at = quoted(b, at, v.key());
+    if (value != null) {
+      at = ascii(b, at, ",\"v\":");
+      at = quoted(b, at, value);
+    }
+    at = ascii(b, at, ",\"o\":");
+    at = quoted(b, at, v.dot().origin());
+    at = ascii(b, at, ",\"s\":");
+    at = number(b, at, v.dot().seq());
+    at = ascii(b, at, ",\"ts\":");
+    at = number(b, at, v.ts());
+    at = ascii(b, at, ",\"vc\":{");
+    for (int i = 0; i < vc.size(); i++) {
+      if (i > 0) b[at++] = ',';
+      at = quoted(b, at, vc.originAt(i));
+      b[at++] = ':';
+      at = number(b, at, vc.counterAt(i));
+    }
+    at = ascii(b, at, "}}}\n");
+    assert at == n;
+    return b;
+  }
+
+  private static final int NOT_PLAIN = -(1 << 30);
+
+  /** The quoted length of {@code s}, or a large negative number when it needs escaping. */
+  private static int plainLength(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return NOT_PLAIN;
+    }
+    return s.length() + 2;
+  }
+
+  /** The decimal length of {@code x}, or a large negative number when it is negative. */
+  private static int digits(long x) {
+    if (x < 0) return NOT_PLAIN;
+    int d = 1;
+    for (long p = 10; d < 19 && x >= p; p *= 10) d++;
+    return d;
+  }
+
+  private static int ascii(byte[] b, int at, String s) {
+    for (int i = 0; i < s.length(); i++) b[at++] = (byte) s.charAt(i);
+    return at;
+  }
+
+  private static int quoted(byte[] b, int at, String s) {
+    b[at++] = '"';
+    at = ascii(b, at, s);
+    b[at++] = '"';
+    return at;
+  }
+
+  private static int number(byte[] b, int at, long x) {
+    int end = at + digits(x);
+    for (int i = end - 1; i >= at; i--) {
+      b[i] = (byte) ('0' + x % 10);
+      x /= 10;
+    }
+    return end;
+  }
+
+  /** The line through a builder, escaping as Gson does: any string, any number. */
+  static byte[] encodeEscaped(Version v) {
     VectorClock vc = v.vc();
     int hint = 64 + v.key().length() + (v.value() == null ? 0 : v.value().length()) + 40 * vc.size();
     StringBuilder sb = new StringBuilder(hint);

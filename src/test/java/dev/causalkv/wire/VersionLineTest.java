@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.causalkv.core.Dot;
@@ -27,14 +28,19 @@ class VersionLineTest {
       "é", "€", "😀", " ", "{", "}", "[", "]", ",", ":", "<", "&"};
 
   static Version random(SplittableRandom r) {
+    return random(r, true);
+  }
+
+  /** A random version; without {@code odd} characters its strings are plain printable ASCII. */
+  static Version random(SplittableRandom r, boolean odd) {
     StringBuilder key = new StringBuilder();
     int kl = 1 + r.nextInt(30);
-    for (int i = 0; i < kl; i++) key.append(r.nextInt(4) == 0 ? ODD[r.nextInt(ODD.length)] : String.valueOf((char) ('a' + r.nextInt(26))));
+    for (int i = 0; i < kl; i++) key.append(odd && r.nextInt(4) == 0 ? ODD[r.nextInt(ODD.length)] : String.valueOf((char) ('a' + r.nextInt(26))));
     String value = null;
     if (r.nextInt(5) > 0) {
       StringBuilder v = new StringBuilder();
       int vl = r.nextInt(60);
-      for (int i = 0; i < vl; i++) v.append(r.nextInt(3) == 0 ? ODD[r.nextInt(ODD.length)] : String.valueOf((char) ('A' + r.nextInt(26))));
+      for (int i = 0; i < vl; i++) v.append(odd && r.nextInt(3) == 0 ? ODD[r.nextInt(ODD.length)] : String.valueOf((char) ('A' + r.nextInt(26))));
       value = v.toString();
     }
     Dot dot = new Dot(ORIGINS[r.nextInt(ORIGINS.length)], 1 + r.nextInt(1_000_000));
@@ -70,6 +76,22 @@ class VersionLineTest {
       assertEquals(v, fast, line);
       assertEquals(Json.decodeVersion(Json.object(line).getAsJsonObject("ver")), fast, line);
     }
+  }
+
+  @Test
+  void plainVersionsAreWrittenStraightToBytesAsTheTreeWroteThem() {
+    SplittableRandom r = new SplittableRandom(11);
+    int plain = 0;
+    for (int i = 0; i < 3000; i++) {
+      Version v = random(r, false);
+      assertEquals(treeLine(v), line(v));
+      if (VersionLine.encodePlain(v) != null) plain++;
+    }
+    assertTrue(plain > 2000, "the byte path took " + plain + " of 3000"); // only negative timestamps leave it
+    Version odd = new Version("k\u00e9", "v", new Dot(ORIGINS[0], 1), VectorClock.EMPTY.with(new Dot(ORIGINS[0], 1)), 5);
+    assertNull(VersionLine.encodePlain(odd), "a key that needs care goes the escaping way");
+    Version big = new Version("k", "v", new Dot(ORIGINS[0], Long.MAX_VALUE), VectorClock.EMPTY.with(new Dot(ORIGINS[0], Long.MAX_VALUE)), Long.MAX_VALUE);
+    assertEquals(treeLine(big), line(big));
   }
 
   @Test
