@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
@@ -29,7 +28,7 @@ public final class InMemoryStore implements Store {
 
   private final Map<String, Siblings> keys = new HashMap<>();
   /** origin → seq → key of the live version with that dot. */
-  private final Map<String, TreeMap<Long, String>> log = new HashMap<>();
+  private final Map<String, SeqIndex> log = new HashMap<>();
   /** The tombstones among them, in dot order. */
   private final TreeMap<Dot, String> tombs = new TreeMap<>();
   private NodeMeta meta;
@@ -54,13 +53,13 @@ public final class InMemoryStore implements Store {
     for (Batch.KeyChange c : batch.changes()) {
       for (Version v : c.before().versions()) {
         if (!c.after().contains(v.dot())) {
-          TreeMap<Long, String> idx = log.get(v.dot().origin());
+          SeqIndex idx = log.get(v.dot().origin());
           if (idx != null) idx.remove(v.dot().seq());
           if (v.isTombstone()) tombs.remove(v.dot());
         }
       }
       for (Version v : c.after().versions()) {
-        log.computeIfAbsent(v.dot().origin(), o -> new TreeMap<>()).put(v.dot().seq(), v.key());
+        log.computeIfAbsent(v.dot().origin(), o -> new SeqIndex()).put(v.dot().seq(), v.key());
         if (v.isTombstone()) tombs.put(v.dot(), v.key());
       }
       if (c.after().isEmpty()) keys.remove(c.key());
@@ -77,9 +76,8 @@ public final class InMemoryStore implements Store {
 
   @Override
   public synchronized boolean hasVersionsAfter(VectorClock since) {
-    for (Map.Entry<String, TreeMap<Long, String>> e : log.entrySet()) {
-      TreeMap<Long, String> idx = e.getValue();
-      if (!idx.isEmpty() && idx.lastKey() > since.get(e.getKey())) return true;
+    for (Map.Entry<String, SeqIndex> e : log.entrySet()) {
+      if (e.getValue().last() > since.get(e.getKey())) return true;
     }
     return false;
   }
@@ -87,13 +85,13 @@ public final class InMemoryStore implements Store {
   @Override
   public synchronized Delta delta(VectorClock since) {
     List<Version> out = new ArrayList<>();
-    for (Map.Entry<String, TreeMap<Long, String>> e : log.entrySet()) {
-      NavigableMap<Long, String> tail = e.getValue().tailMap(since.get(e.getKey()), false);
-      for (Map.Entry<Long, String> t : tail.entrySet()) {
-        for (Version v : keys.get(t.getValue()).versions()) {
-          if (v.dot().origin().equals(e.getKey()) && v.dot().seq() == t.getKey()) out.add(v);
+    for (Map.Entry<String, SeqIndex> e : log.entrySet()) {
+      String origin = e.getKey();
+      e.getValue().forEachAfter(since.get(origin), (key, seq) -> {
+        for (Version v : keys.get(key).versions()) {
+          if (v.dot().origin().equals(origin) && v.dot().seq() == seq) out.add(v);
         }
-      }
+      });
     }
     return Delta.of(out);
   }
