@@ -160,7 +160,7 @@ final class Report {
     md.append("## Method\n\n");
     md.append("- **Interleaved.** The systems of a comparison are all up at once; each load runs on them in turn, A B A B …, ")
         .append(str("reps")).append(" repetitions of ").append(f(num("warmupMs") / 1000)).append(" s warm-up + ")
-        .append(f(num("measureMs") / 1000)).append(" s measured, after an unrecorded JIT warm-up of each system. ")
+        .append(f(num("measureMs") / 1000)).append(" s measured, after an unrecorded JIT warm-up of each system that runs until its throughput stops rising (shown per phase). ")
         .append("A ratio is the median of the per-repetition ratios A_i/B_i, with min and max.\n");
     md.append("- **CPU per operation** from `/proc/<pid>/stat` (utime+stime of every server process of the system, all threads) ")
         .append("over the measured window: *µs CPU/op* and *ops per core-second*. The client's CPU (the suite's JVM) is shown apart.\n");
@@ -475,6 +475,21 @@ final class Report {
     }
   }
 
+  /** One line per system of a phase: its JIT warm-up windows, first to last, before anything was measured. */
+  private void warmup(String phase) {
+    JsonElement w = at(phase + ".warmup");
+    if (w == null || !w.isJsonObject()) return;
+    md.append("\nJIT warm-up before measuring (balanced mix, unrecorded; windows until the best of the last three was within 5% of the best before, ops/s):\n\n");
+    for (Map.Entry<String, JsonElement> e : w.getAsJsonObject().entrySet()) {
+      JsonObject o = e.getValue().getAsJsonObject();
+      JsonArray rates = o.getAsJsonArray("rates");
+      StringBuilder b = new StringBuilder();
+      for (JsonElement x : rates) b.append(b.length() == 0 ? "" : " → ").append(f(x.getAsDouble()));
+      md.append("- ").append(e.getKey()).append(": ").append(b).append(String.format(" (%d windows of %.0f s)%n", rates.size(), o.get("windowMs").getAsDouble() / 1000));
+    }
+    md.append("\n");
+  }
+
   private void single() {
     if (load("single", "read") == null) return;
     md.append("## One node (memory engine) vs bare Undertow\n\n");
@@ -484,6 +499,7 @@ final class Report {
     ratios("single", new String[][] {{"read", "node", "bare"}, {"write", "node", "bare"}, {"mix50", "node", "bare"}});
     md.append("The node's one lock (`NodeLoop.step`), from its own counters in `/admin/stats`:\n");
     lockTable("single", "read", "write", "mix50");
+    warmup("single");
   }
 
   private void durable() {
@@ -492,6 +508,7 @@ final class Report {
     comparison("durable", "write");
     ratios("durable", new String[][] {{"write", "batch", "memory"}, {"write", "never", "batch"}, {"write", "always", "batch"}});
     lockTable("durable", "write");
+    warmup("durable");
   }
 
   private void cluster3() {
@@ -506,6 +523,7 @@ final class Report {
         {"mix50", "causal", "hazelcast"}, {"mix50", "causal", "causal-off"}, {"read95", "causal", "causal-off"},
         {"write16", "causal", "causal-off"}, {"read16", "causal", "causal-off"}});
     lockTable("cluster3", "write16", "write64", "mix50");
+    warmup("cluster3");
   }
 
   private void scale() {
@@ -530,6 +548,7 @@ final class Report {
     md.append("\nA remote copy's cost is in units of one client PUT at one node: ((CPU per client PUT at N) / (at 1) − 1) / (N − 1). ")
         .append("Peer bytes are socket bytes (HTTP headers included) of the pull requests and answers, per client PUT, summed over nodes.\n\n");
     md.append("![throughput vs node count](bench/charts/throughput-vs-nodes.png)\n\n");
+    warmup("scale");
   }
 
   private static String cost(JsonArray a) {

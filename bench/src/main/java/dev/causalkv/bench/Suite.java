@@ -203,22 +203,38 @@ final class Suite {
   }
 
   /**
-   * Unrecorded load until the server's JIT has compiled the hot paths: windows of 2 s of the
-   * balanced mix until two in a row agree within 10% (at least three, at most ten), since on a
-   * busy 2-core machine the first C2 compilations alone can take many seconds.
+   * Unrecorded load until the system's throughput stops rising: windows of the balanced mix until
+   * the best of the last three is within 5% of the best before them (at least 6 windows, at most
+   * 40). Three JVMs sharing 2 cores are still compiling a minute in (a 3-node write load ran
+   * 2.7k ops/s in its first 10 s and 15k from the 80th on), and two 2-second windows agreeing
+   * within 10% (the rule before this one) happened well inside that ramp. The windows are kept in
+   * {@code res.warmup} so the report shows how long each system took.
    */
-  private void jitWarmUp(Interleave.Sys s) throws Exception {
-    double prev = -1;
-    for (int i = 0; i < 10; i++) {
+  private void jitWarmUp(JsonObject res, Interleave.Sys s) throws Exception {
+    long windowMs = quick ? 2000 : 3000;
+    List<Double> rates = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
       double rate;
       if (s.hz != null) {
-        rate = HazelcastBaseline.run(s.hz, "hazelcast JIT warm-up", new Workload("mix50", false, KEYS, VALUE, "k"), 16, 0, 2000).throughput();
+        rate = HazelcastBaseline.run(s.hz, "hazelcast JIT warm-up", new Workload("mix50", false, KEYS, VALUE, "k"), 16, 0, windowMs).throughput();
       } else {
-        rate = load(s.name + " JIT warm-up", s.targets, "mix50", CONNS, 0, KEYS, VALUE, "k", null, 0, 2000).throughput();
+        rate = load(s.name + " JIT warm-up", s.targets, "mix50", CONNS, 0, KEYS, VALUE, "k", null, 0, windowMs).throughput();
       }
-      if (i >= 2 && prev > 0 && Math.abs(rate - prev) <= 0.1 * prev) break;
-      prev = rate;
+      rates.add(rate);
+      int n = rates.size();
+      if (n >= 6) {
+        double before = java.util.Collections.max(rates.subList(0, n - 3));
+        double last = java.util.Collections.max(rates.subList(n - 3, n));
+        if (last <= 1.05 * before) break;
+      }
     }
+    if (!res.has("warmup")) res.add("warmup", new JsonObject());
+    JsonObject w = new JsonObject();
+    w.addProperty("windowMs", windowMs);
+    JsonArray a = new JsonArray();
+    for (double r : rates) a.add(Math.round(r));
+    w.add("rates", a);
+    res.getAsJsonObject("warmup").add(s.name, w);
   }
 
   private void preload(List<InetSocketAddress> t, long keys, int value, String prefix) throws Exception {
@@ -297,7 +313,7 @@ final class Suite {
       Interleave.Sys b = new Interleave.Sys("bare", List.of(bare.pid()), one("127.0.0.1:18080"), null,
           List.of(gcDir.resolve("single-bare.log")));
       Interleave.Sys n = sys("node", c);
-      for (Interleave.Sys s : List.of(b, n)) { preload(s.targets, KEYS, VALUE, "k"); jitWarmUp(s); }
+      for (Interleave.Sys s : List.of(b, n)) { preload(s.targets, KEYS, VALUE, "k"); jitWarmUp(res, s); }
       res.add("loads", interleave("single", List.of(b, n), "read", "write").run(List.of(
           new Interleave.Load("read", "read", CONNS), new Interleave.Load("write", "write", CONNS),
           new Interleave.Load("mix50", "mix50", CONNS))));
@@ -321,7 +337,7 @@ final class Suite {
         cs.add(c);
         Interleave.Sys s = sys(k[0], c);
         preload(s.targets, KEYS, VALUE, "k");
-        jitWarmUp(s);
+        jitWarmUp(res, s);
         systems.add(s);
       }
       res.add("loads", interleave("durable", systems, "write").run(List.of(new Interleave.Load("write", "write", CONNS))));
@@ -357,7 +373,7 @@ final class Suite {
       Interleave.Sys o = sys("causal", ours);
       Interleave.Sys f = sys("causal-off", off);
       for (Interleave.Sys s : List.of(o, f)) preload(s.targets, KEYS, VALUE, "k");
-      for (Interleave.Sys s : List.of(o, f, h)) jitWarmUp(s);
+      for (Interleave.Sys s : List.of(o, f, h)) jitWarmUp(res, s);
       res.add("loads", interleave("cluster3", List.of(o, f, h), "write16", "read16", "mix50").run(List.of(
           new Interleave.Load("write16", "write", 16), new Interleave.Load("read16", "read", 16),
           new Interleave.Load("write64", "write", 64), new Interleave.Load("mix50", "mix50", CONNS),
@@ -384,7 +400,7 @@ final class Suite {
         cs.add(c);
         Interleave.Sys s = sys("n" + n, c);
         preload(s.targets, KEYS, VALUE, "k");
-        jitWarmUp(s);
+        jitWarmUp(res, s);
         systems.add(s);
       }
       Thread.sleep(1000); // let the preload replicate before anything is measured
@@ -408,7 +424,7 @@ final class Suite {
       List<InetSocketAddress> t = c.addrs();
       Interleave.Sys s = sys("causal", c);
       preload(t, KEYS, VALUE, "k");
-      jitWarmUp(s);
+      jitWarmUp(res, s);
       List<Double> maxes = new ArrayList<>();
       for (int i = 0; i < 3; i++) maxes.add(load("max", t, "mix50", CONNS, 0, KEYS, VALUE, "k", null, warmMs, measureMs).throughput());
       double max = Interleave.mmm(maxes).get(0).getAsDouble();
@@ -512,7 +528,7 @@ final class Suite {
         Cluster.awaitUp(b, 60_000);
         Interleave.Sys s = new Interleave.Sys("parked" + parked[i], List.of(b.pid()), List.of(b.addr()), null, List.of(c.gcLog(b)));
         preload(s.targets, KEYS, VALUE, "k");
-        jitWarmUp(s);
+        jitWarmUp(res, s);
         systems.add(s);
         if (parked[i] == 0) continue;
         LoadEngine.Config cfg = new LoadEngine.Config();
@@ -776,7 +792,7 @@ final class Suite {
           cs.add(c);
           Interleave.Sys s = sys(k[0], c);
           preload(s.targets, KEYS, VALUE, "k");
-          jitWarmUp(s);
+          jitWarmUp(res, s);
           (n == 1 ? one : three).add(s);
         }
       }
