@@ -35,9 +35,7 @@ final class OwnLog {
     if (seq != floor + count + 1) {
       // A gap: this origin skipped seqs it never issued (a pulled claim beyond its seq, see
       // Replica.ownClaimsHonoured). Start again above it; pullers from below get complete answers.
-      head = 0;
-      count = 0;
-      floor = seq - 1;
+      clearTo(seq - 1);
     }
     if (count == MAX_ENTRIES) dropOldest(1);
     if (count == ring.length) grow();
@@ -65,9 +63,7 @@ final class OwnLog {
       dropOldest((int) (upTo - floor));
     } else {
       // upTo passes every entry held: nothing is left, and the next seq follows upTo.
-      dropOldest(count);
-      head = 0;
-      floor = upTo;
+      clearTo(upTo);
     }
   }
 
@@ -85,6 +81,13 @@ final class OwnLog {
     head = (head + n) & mask;
     count -= n;
     floor += n;
+  }
+
+  /** Empties the log (releasing its keys) with {@code newFloor} as the floor. */
+  private void clearTo(long newFloor) {
+    dropOldest(count);
+    head = 0;
+    floor = newFloor;
   }
 
   private void grow() {

@@ -29,10 +29,7 @@ final class SeqIndex {
   private final TreeMap<Long, String> late = new TreeMap<>();
 
   void put(long seq, String key) {
-    if (!late.isEmpty() && late.containsKey(seq)) {
-      late.put(seq, key);
-      return;
-    }
+    if (!late.isEmpty() && late.replace(seq, key) != null) return;
     if (size == 0 || seq > seqs[size - 1]) {
       if (size == seqs.length) grow();
       seqs[size] = seq;
