@@ -37,6 +37,13 @@ final class Pullers {
   static final long OWN_HOLD_MILLIS = 250;
   static final long FORWARD_AFTER_MILLIS = 250;
   static final long CATCH_UP_TURN_MILLIS = 250;
+  /**
+   * After an own-origin pull that brought versions, the next one waits this long, so that under
+   * load each answer carries a batch rather than one or two versions: the per-pull HTTP, clock and
+   * wake-up cost is shared. An idle link is not delayed (its held pull answers the first write at
+   * once); measured on 3 nodes, 16 writers: +25-43% throughput, 2 ms more replication lag at most.
+   */
+  static final long OWN_LINGER_MILLIS = 2;
   /** A pull this old that has not begun when its peer pulls from this node is taken for a connect whose SYN was dropped. */
   static final long STUCK_CONNECT_MILLIS = 100;
   /** A pull silent this long past its hold is a dead link (the HTTP read timeout of old). */
@@ -321,6 +328,10 @@ final class Pullers {
     p.everCompleted |= p.kind != Kind.OWN;
     caughtUpOnce |= p.kind != Kind.OWN;
     p.retryAtMillis = core.now();
+    if (p.kind == Kind.OWN && count > 0) {
+      p.retryAtMillis = core.now() + OWN_LINGER_MILLIS;
+      core.deadlines().at(p.retryAtMillis, () -> {}); // wakes the driver then; poll() issues it
+    }
     p.link = PeerStatus.Link.UP;
     p.lastCompletedMillis = core.now();
     p.completedTotal++;
