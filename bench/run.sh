@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the node, the benchmark suite and the JMH micro-benchmarks, runs everything and
 # regenerates BENCHMARKS.md and bench/charts/*.png.
-#   bench/run.sh            full run (~25 min on 2 cores)
+#   bench/run.sh            full run (~35 min on 2 cores)
 #   bench/run.sh --quick    shorter windows and smaller data sizes (~12 min)
 #   bench/run.sh --only single,curve  only some phases (see Suite.java), kept beside the rest
 #   bench/run.sh --no-profile        without async-profiler CPU profiles
