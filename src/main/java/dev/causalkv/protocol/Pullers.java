@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * answer shows the peer ahead of this node on another origin that this node has not caught up on
  * {@link #FORWARD_AFTER_MILLIS} later, the next pull is complete again. Own-origin pulls are held
  * at most {@link #OWN_HOLD_MILLIS} so that this check runs even when the peer itself does not
- * write. Complete catch-up pulls take turns (one at a time), so a node catching up gets the bulk
+ * write; when a peer starts failing, own-origin pulls held at the others are re-issued at once as
+ * forwarding pulls. Complete catch-up pulls take turns (one at a time), so a node catching up gets the bulk
  * from one peer and takes the next peer's delta against what it already has; a peer that has not
  * started answering within {@link #CATCH_UP_TURN_MILLIS} gives the turn up, and a free turn goes
  * to a peer that answers before one that is failing. A peer that fails is retried with capped
@@ -34,7 +35,14 @@ final class Pullers {
 
   static final long BASE_BACKOFF_MILLIS = 50;
   static final long MAX_BACKOFF_MILLIS = 150;
-  static final long OWN_HOLD_MILLIS = 250;
+  /**
+   * An idle link's heartbeat: each peer link costs one pull round trip per hold. 250 ms held an
+   * idle 7-node cluster at 0.44-0.51 of a core on this 2-core machine; 1 s holds it at 0.25 (two
+   * interleaved pairs, 100 s after start). The price: on an idle peer, the forwarding check of a
+   * writer no longer reachable directly runs up to 1 s later, and a silently dropped link is
+   * noticed {@link #OWN_SILENCE_SLACK_MILLIS} past that.
+   */
+  static final long OWN_HOLD_MILLIS = 1000;
   static final long FORWARD_AFTER_MILLIS = 250;
   static final long CATCH_UP_TURN_MILLIS = 250;
   /**
@@ -369,6 +377,7 @@ final class Pullers {
     p.inFlight = 0;
     if (turn != 0 && byPull.get(turn) == null) turn = 0;
     p.confirmed = null;
+    if (!p.failing) forwardNow(p);
     p.failing = true;
     p.link = PeerStatus.Link.DOWN;
     p.failedTotal++;
@@ -379,6 +388,20 @@ final class Pullers {
     if (p.retryOnFailure) {
       p.retryOnFailure = false;
       p.retryAtMillis = core.now();
+    }
+  }
+
+  /**
+   * {@code p} starts failing: the own-origin pulls held at the other peers are cancelled and
+   * issued again at once, as forwarding pulls, rather than after their hold runs out (what they
+   * brought stays merged; they raised nothing).
+   */
+  private void forwardNow(Peer p) {
+    for (Peer o : peers.values()) {
+      if (o == p || o.inFlight == 0 || o.kind != Kind.OWN) continue;
+      cancel(o);
+      o.retryAtMillis = core.now();
+      core.count("pull.own_cancelled");
     }
   }
 

@@ -36,7 +36,7 @@ class OperatorViewTest {
     assertEquals(List.of("A", "C"), b.core.peers().stream().map(PeerStatus::peer).toList());
 
     Reply.Client w = a.put("k", "v", VectorClock.EMPTY);
-    c.run(500);
+    c.run(1_500);
     PeerStatus up = peer(b, "A");
     assertEquals(PeerStatus.Link.UP, up.link());
     assertTrue(up.reachable() && up.caughtUp());
