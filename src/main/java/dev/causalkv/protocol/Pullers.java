@@ -25,11 +25,11 @@ import java.util.TreeMap;
  * {@link #FORWARD_AFTER_MILLIS} later, the next pull is complete again. Own-origin pulls are held
  * at most {@link #OWN_HOLD_MILLIS} so that this check runs even when the peer itself does not
  * write; when a peer starts failing, own-origin pulls held at the others are re-issued at once as
- * forwarding pulls. Complete catch-up pulls take turns (one at a time), so a node catching up gets the bulk
- * from one peer and takes the next peer's delta against what it already has; a peer that has not
- * started answering within {@link #CATCH_UP_TURN_MILLIS} gives the turn up, and a free turn goes
- * to a peer that answers before one that is failing. A peer that fails is retried with capped
- * exponential backoff and jitter.
+ * forwarding pulls. Complete catch-up pulls take turns (one at a time), so a node catching up
+ * gets the bulk from one peer and takes the next peer's delta against what it already has; a
+ * peer that has not started answering within {@link #CATCH_UP_TURN_MILLIS} gives the turn up,
+ * and a free turn goes to a peer that answers before one that is failing. A peer that fails is
+ * retried with capped exponential backoff and jitter.
  */
 final class Pullers {
 
@@ -296,12 +296,7 @@ final class Pullers {
     p.retriedOnContact = false;
     p.retryOnFailure = false;
     if (anotherPeerFailing(p)) return;
-    for (Peer o : peers.values()) {
-      if (o == p || o.inFlight == 0 || o.kind != Kind.FORWARD) continue;
-      cancel(o);
-      o.retryAtMillis = core.now();
-      core.count("pull.forward_cancelled");
-    }
+    reissue(p, Kind.FORWARD, "pull.forward_cancelled");
   }
 
   void onVersions(long pullId, List<Version> versions) {
@@ -377,7 +372,9 @@ final class Pullers {
     p.inFlight = 0;
     if (turn != 0 && byPull.get(turn) == null) turn = 0;
     p.confirmed = null;
-    if (!p.failing) forwardNow(p);
+    // p starts failing: the own pulls held at the others go again at once, as forwarding pulls,
+    // rather than after their hold runs out
+    if (!p.failing) reissue(p, Kind.OWN, "pull.own_cancelled");
     p.failing = true;
     p.link = PeerStatus.Link.DOWN;
     p.failedTotal++;
@@ -392,16 +389,16 @@ final class Pullers {
   }
 
   /**
-   * {@code p} starts failing: the own-origin pulls held at the other peers are cancelled and
-   * issued again at once, as forwarding pulls, rather than after their hold runs out (what they
-   * brought stays merged; they raised nothing).
+   * Cancels the pulls of {@code kind} in flight to every peer but {@code except}, for
+   * {@link #poll} to issue again at once as the kind that now applies (what they brought stays
+   * merged; they raised nothing).
    */
-  private void forwardNow(Peer p) {
+  private void reissue(Peer except, Kind kind, String counter) {
     for (Peer o : peers.values()) {
-      if (o == p || o.inFlight == 0 || o.kind != Kind.OWN) continue;
+      if (o == except || o.inFlight == 0 || o.kind != kind) continue;
       cancel(o);
       o.retryAtMillis = core.now();
-      core.count("pull.own_cancelled");
+      core.count(counter);
     }
   }
 
